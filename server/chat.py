@@ -1,0 +1,158 @@
+"""`POST /v1/chat/completions`: validate -> render the LFM2 prompt -> generate -> decode -> respond.
+
+`prepare` turns the wire request into a `ChatJob` (all checks that can answer 4xx happen here, before
+any byte is sent); `complete` runs a non-streaming job; `chat_stream.stream` runs a streaming one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from server import answer, metrics, prompts
+from server.context import ServerContext
+from server.engine import Engine, GenerationParams, TokenLogprob
+from server.generation import Generation
+from server.protocol import ChatCompletionRequest
+from server.sampling import generation_params, response_format_structured
+from server.tool_choice import forced_call_structure
+
+
+@dataclass
+class ChatJob:
+    id: str
+    request_id: str
+    created: int
+    model: str
+    prompt_ids: list[int]
+    params: GenerationParams
+    tools: list[dict[str, Any]] | None
+    parse_tools: bool
+    parallel_tool_calls: bool
+    logprobs: bool
+    include_usage: bool
+    arrival: float = field(default_factory=time.perf_counter)
+
+    @property
+    def offered(self) -> set[str]:
+        return {t["function"]["name"] for t in self.tools or ()}
+
+    def decoder(self) -> answer.AnswerDecoder:
+        return answer.AnswerDecoder(self.tools, parse_tools=self.parse_tools)
+
+
+def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, request_id: str) -> ChatJob:
+    tools = prompts.tool_dicts(req.tools)
+    text = prompts.render_chat(
+        ctx.settings.chat_template,
+        engine.tokenizer,
+        prompts.message_dicts(req.messages),
+        tools,
+        add_generation_prompt=req.add_generation_prompt,
+        continue_final_message=req.continue_final_message,
+        template_kwargs=req.chat_template_kwargs,
+    )
+    prompt_ids = prompts.encode(engine.tokenizer, text)
+    structured = forced_call_structure(req) or response_format_structured(req.response_format)
+    params = generation_params(
+        req,
+        prompt_len=len(prompt_ids),
+        max_model_len=engine.max_model_len,
+        defaults=ctx.defaults,
+        max_tokens=req.output_limit,
+        logprobs=(req.top_logprobs or 0) if req.logprobs else None,
+        # LFM2's tool-call markers are special tokens: keep them so the parser can see the calls.
+        skip_special_tokens=not req.tools_on,
+        structured=structured,
+    )
+    return ChatJob(
+        id=ctx.new_id("chatcmpl"),
+        request_id=request_id,
+        created=int(time.time()),
+        model=ctx.model_name,
+        prompt_ids=prompt_ids,
+        params=params,
+        tools=tools,
+        parse_tools=req.tools_on,
+        parallel_tool_calls=req.parallel_tool_calls,
+        logprobs=req.logprobs,
+        include_usage=bool(req.stream_options and req.stream_options.include_usage),
+    )
+
+
+async def complete(job: ChatJob, generation: Generation) -> dict[str, Any]:
+    n = job.params.n
+    texts: list[list[str]] = [[] for _ in range(n)]
+    logprobs: list[list[TokenLogprob]] = [[] for _ in range(n)]
+    finish: list[str | None] = [None] * n
+    completion_tokens = 0
+    prompt_tokens = len(job.prompt_ids)
+    async for step in generation:
+        prompt_tokens = step.num_prompt_tokens
+        for c in step.choices:
+            texts[c.index].append(c.text)
+            completion_tokens += c.num_tokens
+            if c.logprobs:
+                logprobs[c.index].extend(c.logprobs)
+            if c.finish_reason is not None:
+                finish[c.index] = c.finish_reason
+    choices = []
+    for i in range(n):
+        decoder = job.decoder()
+        started = time.process_time()
+        message = answer.merge(decoder.feed("".join(texts[i])) + decoder.close())
+        observe_tool_parse(job, decoder, time.process_time() - started)
+        choices.append({
+            "index": i,
+            "message": message,
+            "logprobs": logprobs_json(logprobs[i]) if job.logprobs else None,
+            "finish_reason": finish_reason(finish[i], decoder.called_tools),
+        })
+    count_tokens(job, prompt_tokens, completion_tokens)
+    return {
+        "id": job.id,
+        "object": "chat.completion",
+        "created": job.created,
+        "model": job.model,
+        "choices": choices,
+        "usage": usage(prompt_tokens, completion_tokens),
+        "system_fingerprint": None,
+    }
+
+
+def finish_reason(raw: str | None, called_tools: bool) -> str | None:
+    if raw == "stop" and called_tools:
+        return "tool_calls"
+    return raw
+
+
+def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def logprobs_json(items: list[TokenLogprob]) -> dict[str, Any]:
+    return {"content": [
+        {
+            "token": t.token,
+            "logprob": t.logprob,
+            "bytes": list(t.token.encode()),
+            "top_logprobs": [{"token": s, "logprob": lp, "bytes": list(s.encode())} for s, lp in t.top],
+        }
+        for t in items
+    ]}
+
+
+def observe_tool_parse(job: ChatJob, decoder: answer.AnswerDecoder, seconds: float) -> None:
+    if job.parse_tools:
+        metrics.TOOL_PARSE_SECONDS.observe(seconds)
+        metrics.count_tool_outcomes(decoder.outcomes, job.offered)
+
+
+def count_tokens(job: ChatJob, prompt_tokens: int, completion_tokens: int) -> None:
+    metrics.PROMPT_TOKENS.labels(job.model).inc(prompt_tokens)
+    metrics.COMPLETION_TOKENS.labels(job.model).inc(completion_tokens)

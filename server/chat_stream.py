@@ -1,0 +1,87 @@
+"""Streams a chat job as OpenAI `chat.completion.chunk` events.
+
+Per step and choice: the first chunk carries the role; each decoder delta (reasoning, content, tool-call
+fragment) becomes one chunk as soon as it is decoded; the finish reason comes in a chunk of its own;
+with `include_usage` a last chunk has `choices: []` and the usage; then `data: [DONE]`. A failure after
+the stream started is sent as an SSE error event before `[DONE]`, never as a silent hang-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from server import metrics
+from server.chat import ChatJob, count_tokens, finish_reason, logprobs_json, observe_tool_parse, usage
+from server.errors import APIError, InternalError
+from server.generation import Generation
+from server.sse import DONE, ChunkFramer, error_frames
+
+log = logging.getLogger(__name__)
+ROUTE = "/v1/chat/completions"
+
+
+async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
+    framer = ChunkFramer(job.id, "chat.completion.chunk", job.created, job.model)
+    n = job.params.n
+    decoders = [job.decoder() for _ in range(n)]
+    parse_seconds = [0.0] * n
+    started = [False] * n
+    prompt_tokens, completion_tokens = len(job.prompt_ids), 0
+    last_chunk: float | None = None
+    try:
+        async for step in generation:
+            prompt_tokens = step.num_prompt_tokens
+            for c in step.choices:
+                i = c.index
+                completion_tokens += c.num_tokens
+                out: list[dict[str, Any]] = []
+                if not started[i]:
+                    started[i] = True
+                    out.append(_choice(i, {"role": "assistant", "content": ""}))
+                t0 = time.process_time()
+                deltas = decoders[i].feed(c.text)
+                if c.finish_reason is not None:
+                    deltas += decoders[i].close()
+                parse_seconds[i] += time.process_time() - t0
+                lp = logprobs_json(c.logprobs) if job.logprobs and c.logprobs else None
+                for delta in deltas:
+                    out.append(_choice(i, delta, lp))
+                    lp = None
+                if lp is not None:
+                    out.append(_choice(i, {}, lp))
+                if c.finish_reason is not None:
+                    reason = finish_reason(c.finish_reason, decoders[i].called_tools)
+                    out.append(_choice(i, {}, None, reason))
+                    observe_tool_parse(job, decoders[i], parse_seconds[i])
+                for choice in out:
+                    yield framer.choices([choice])
+                if deltas:
+                    now = time.perf_counter()
+                    if last_chunk is None:
+                        metrics.TIME_TO_FIRST_TOKEN.labels(ROUTE).observe(now - job.arrival)
+                    else:
+                        metrics.INTER_TOKEN_LATENCY.labels(ROUTE).observe(now - last_chunk)
+                    last_chunk = now
+        count_tokens(job, prompt_tokens, completion_tokens)
+        if job.include_usage:
+            yield framer.usage(usage(prompt_tokens, completion_tokens))
+        yield DONE
+    except (asyncio.CancelledError, GeneratorExit):
+        metrics.STREAM_DISCONNECTS.inc()
+        raise
+    except APIError as exc:
+        yield error_frames(exc)
+    except Exception:
+        log.exception("chat stream %s failed", job.request_id)
+        yield error_frames(InternalError("The server failed while streaming this answer."))
+    finally:
+        await generation.aclose()
+
+
+def _choice(index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
+            ) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}

@@ -1,0 +1,88 @@
+"""`lfm2-serve`: settings from flags and `LFM2_*` variables, model resolution, engine, uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from pydantic_settings import CliApp
+
+from server.app import create_app
+from server.model_source import ModelSource, default_max_model_len, resolve
+from server.settings import Settings
+
+log = logging.getLogger("lfm2")
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = CliApp.run(Settings, cli_args=sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    source = resolve(settings)
+    if source.fallback:
+        settings = settings.model_copy(update={"served_model_name": settings.served_model_name or "tiny"})
+    configure_cpu(settings)
+    args = engine_args(settings, source)
+    app = create_app(settings, lambda: _vllm_engine(args, settings.model_name))
+
+    import uvicorn
+
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                timeout_graceful_shutdown=30)
+
+
+def engine_args(settings: Settings, source: ModelSource) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "model": source.path,
+        "served_model_name": [settings.model_name],
+        "dtype": settings.dtype,
+        "max_model_len": default_max_model_len(source, settings.max_model_len),
+        "tensor_parallel_size": settings.tensor_parallel_size,
+        "pipeline_parallel_size": settings.pipeline_parallel_size,
+        "disable_log_stats": False,
+    }
+    if _has_cuda():
+        args["gpu_memory_utilization"] = settings.gpu_memory_utilization
+    args.update(settings.engine_args)
+    return args
+
+
+def configure_cpu(settings: Settings) -> None:
+    """vLLM's CPU backend sizes its KV cache from VLLM_CPU_KVCACHE_SPACE (GiB); set it explicitly."""
+    if _has_cuda():
+        return
+    if settings.cpu_kvcache_space_gib is not None:
+        os.environ["VLLM_CPU_KVCACHE_SPACE"] = _gib(settings.cpu_kvcache_space_gib)
+    elif "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
+        os.environ["VLLM_CPU_KVCACHE_SPACE"] = _gib(min(8.0, max(1.0, _available_gib() / 4)))
+
+
+def _gib(value: float) -> str:
+    return str(max(1, int(value)))
+
+
+def _available_gib() -> float:
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) / 2**30
+    except (ValueError, OSError):
+        return 4.0
+
+
+def _has_cuda() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:
+        return False
+
+
+def _vllm_engine(args: dict[str, Any], model_name: str) -> Any:
+    from server.vllm_engine import VllmEngine
+
+    return VllmEngine(args, model_name)
+
+
+if __name__ == "__main__":
+    main()

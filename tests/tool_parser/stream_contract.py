@@ -1,0 +1,116 @@
+"""Shared test helpers: a stream contract checker and chunked streaming."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import tool_parser
+from tool_parser import TOOL_CALL_END, TOOL_CALL_START, ParseResult, StreamParser
+
+Tools = list[dict[str, Any]] | None
+
+
+def counter_ids() -> Callable[[], str]:
+    counter = itertools.count()
+    return lambda: f"call_{next(counter)}"
+
+
+def check_stream(deltas: Sequence[dict[str, Any]], failed: Iterable[int] = ()) -> ParseResult:
+    """Assert the OpenAI streaming contract and fold the stream into a message.
+
+    - each delta is {"content": non-empty str} or {"tool_calls": [...]}
+    - tool-call indices are dense from 0 and a call's fragments are contiguous
+    - id (call_...), type and name exactly once, on the first fragment of a call
+    - each call's arguments concatenate to a JSON object
+    - no marker text in content
+    """
+    content: list[str] = []
+    calls: dict[int, dict[str, Any]] = {}
+    current = -1
+    for delta in deltas:
+        assert set(delta) in ({"content"}, {"tool_calls"}), delta
+        if "content" in delta:
+            assert isinstance(delta["content"], str) and delta["content"], delta
+            content.append(delta["content"])
+            continue
+        for entry in delta["tool_calls"]:
+            index = entry["index"]
+            function = entry["function"]
+            if index not in calls:
+                assert index == len(calls), f"index {index} not dense"
+                assert entry["id"].startswith("call_") and entry["type"] == "function"
+                assert isinstance(function["name"], str) and function["name"]
+                calls[index] = {"id": entry["id"], "name": function["name"], "args": []}
+                current = index
+            else:
+                assert index == current, "fragments of an earlier call after a later one started"
+                assert "id" not in entry and "type" not in entry and "name" not in function
+            calls[index]["args"].append(function.get("arguments", ""))
+    text = "".join(content)
+    assert TOOL_CALL_START not in text and TOOL_CALL_END not in text, text
+    tool_calls = []
+    failed = set(failed)
+    for index, call in sorted(calls.items()):
+        arguments = "".join(call["args"])
+        assert isinstance(json.loads(arguments), dict), arguments
+        if index not in failed:
+            tool_calls.append(
+                {"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": arguments}}
+            )
+    return ParseResult(text if text.strip() else None, tool_calls, [])
+
+
+def stream_chunks(chunks: Iterable[str], tools: Tools = None) -> tuple[ParseResult, StreamParser]:
+    parser = StreamParser(tools, id_factory=counter_ids())
+    deltas: list[dict[str, Any]] = []
+    for chunk in chunks:
+        deltas += parser.feed(chunk)
+    deltas += parser.close()
+    folded = check_stream(deltas, parser.failed_indices)
+    return ParseResult(folded.content, folded.tool_calls, parser.outcomes), parser
+
+
+def split_every(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def split_random(text: str, rng: random.Random, max_size: int = 8) -> list[str]:
+    chunks, pos = [], 0
+    while pos < len(text):
+        size = rng.randint(0, max_size)
+        chunks.append(text[pos : pos + size])
+        pos += size
+    return chunks
+
+
+def parse(text: str, tools: Tools = None) -> ParseResult:
+    return tool_parser.parse(text, tools, id_factory=counter_ids())
+
+
+SPLIT_SIZES = (1, 2, 3, 4, 5, 7, 11, 13, 19, 64)
+
+
+def assert_chunking_invariant(text: str, tools: Tools = None, seeds: int = 3) -> ParseResult:
+    """Every split of `text` gives the same message, and it equals parse(text)."""
+    expected = parse(text, tools)
+    whole, _ = stream_chunks([text], tools)
+    assert whole == expected
+    splits = [split_every(text, size) for size in SPLIT_SIZES]
+    splits += [split_random(text, random.Random(seed)) for seed in range(seeds)]
+    for chunks in splits:
+        got, _ = stream_chunks(chunks, tools)
+        assert got == expected, (chunks, got, expected)
+    return expected
+
+
+def calls(result: ParseResult) -> list[tuple[str, Any]]:
+    """(name, decoded arguments) of each call."""
+    return [(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in result.tool_calls]
+
+
+def outcomes(result: ParseResult) -> list[tuple[str | None, str]]:
+    return [(o.name, o.outcome) for o in result.outcomes]

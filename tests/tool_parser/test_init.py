@@ -1,0 +1,38 @@
+"""The public surface is a deliberate artifact: pin it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import tool_parser
+
+
+def test_all_is_pinned() -> None:
+    assert sorted(tool_parser.__all__) == [
+        "CallOutcome",
+        "ParseResult",
+        "StreamParser",
+        "TOOL_CALL_END",
+        "TOOL_CALL_START",
+        "parse",
+        "render",
+    ]
+
+
+def test_markers() -> None:
+    assert tool_parser.TOOL_CALL_START == "<|tool_call_start|>"
+    assert tool_parser.TOOL_CALL_END == "<|tool_call_end|>"
+
+
+def test_call_outcome_is_frozen() -> None:
+    outcome = tool_parser.CallOutcome("f", "parsed")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        outcome.name = "g"  # type: ignore[misc]
+    assert outcome == tool_parser.CallOutcome(name="f", outcome="parsed")
+
+
+def test_parse_result_fields() -> None:
+    result = tool_parser.parse("hi")
+    assert (result.content, result.tool_calls, result.outcomes) == ("hi", [], [])

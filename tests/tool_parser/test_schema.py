@@ -1,0 +1,161 @@
+"""Schema coercion with the request's tools: values, positional args, outcomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from stream_contract import assert_chunking_invariant, calls, outcomes
+
+from tool_parser import TOOL_CALL_END as E
+from tool_parser import TOOL_CALL_START as S
+from tool_parser._schema import ToolIndex, coerce
+
+
+def tool(name: str, **properties: Any) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {"name": name, "parameters": {"type": "object", "properties": properties}},
+    }
+
+
+TOOLS = [
+    tool(
+        "f",
+        i={"type": "integer"},
+        n={"type": "number"},
+        b={"type": "boolean"},
+        s={"type": "string"},
+        a={"type": "array", "items": {"type": "integer"}},
+        o={"type": "object"},
+        u={"type": ["integer", "null"]},
+        any_of={"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        free={},
+    )
+]
+
+
+def call_f(body: str) -> tuple[dict[str, Any], str]:
+    result = assert_chunking_invariant(f"{S}[f({body})]{E}", TOOLS)
+    [(_, arguments)] = calls(result)
+    [(_, outcome)] = outcomes(result)
+    return arguments, outcome
+
+
+@pytest.mark.parametrize(
+    ("body", "expected", "outcome"),
+    [
+        ('i="5"', {"i": 5}, "repaired"),
+        ('i=" 07 "', {"i": 7}, "repaired"),
+        ("i=5", {"i": 5}, "parsed"),
+        ("i=5.0", {"i": 5}, "repaired"),
+        ('i="5.0"', {"i": 5}, "repaired"),
+        ('i="five"', {"i": "five"}, "parsed"),
+        ('n="2.5"', {"n": 2.5}, "repaired"),
+        ('n="-3"', {"n": -3}, "repaired"),
+        ("n=3", {"n": 3}, "parsed"),
+        ('b="true"', {"b": True}, "repaired"),
+        ('b="False"', {"b": False}, "repaired"),
+        ("b=True", {"b": True}, "parsed"),
+        ("s=7", {"s": "7"}, "repaired"),
+        ("s=07", {"s": "07"}, "repaired"),
+        ("s=1.50", {"s": "1.50"}, "repaired"),
+        ("s=True", {"s": "true"}, "repaired"),
+        ('s="x"', {"s": "x"}, "parsed"),
+        ("s=None", {"s": None}, "parsed"),
+        ('a="[1, 2]"', {"a": [1, 2]}, "repaired"),
+        ("a=(1, 2)", {"a": [1, 2]}, "parsed"),
+        ('o=\'{"k": 1}\'', {"o": {"k": 1}}, "repaired"),
+        ('o="not json"', {"o": "not json"}, "parsed"),
+        ('u="null"', {"u": None}, "repaired"),
+        ('u="3"', {"u": 3}, "repaired"),
+        ('any_of="3"', {"any_of": "3"}, "parsed"),
+        ('free="3"', {"free": "3"}, "parsed"),
+        ('unknown_param="3"', {"unknown_param": "3"}, "parsed"),
+    ],
+)
+def test_coercion(body: str, expected: dict[str, Any], outcome: str) -> None:
+    assert call_f(body) == (expected, outcome)
+
+
+def test_positional_arguments_map_to_properties_in_order() -> None:
+    assert call_f('"3", 2.5, "true"') == ({"i": 3, "n": 2.5, "b": True}, "repaired")
+
+
+def test_positional_then_keyword() -> None:
+    assert call_f('1, s="x"') == ({"i": 1, "s": "x"}, "repaired")
+
+
+def test_too_many_positional_arguments_fail() -> None:
+    result = assert_chunking_invariant(f"{S}[g(1, 2)]{E}", [tool("g", x={"type": "integer"})])
+    assert outcomes(result) == [("g", "failed")]
+    assert result.content == "[g(1, 2)]" and result.tool_calls == []
+
+
+def test_positional_constant() -> None:
+    result = assert_chunking_invariant(f"{S}[g(True)]{E}", [tool("g", flag={"type": "boolean"})])
+    assert calls(result) == [("g", {"flag": True})]
+
+
+def test_unknown_tool_is_reported_as_written() -> None:
+    result = assert_chunking_invariant(f'{S}[other(i="5")]{E}', TOOLS)
+    assert calls(result) == [("other", {"i": "5"})]
+    assert outcomes(result) == [("other", "unknown_tool")]
+
+
+def test_without_tools_values_pass_through() -> None:
+    result = assert_chunking_invariant(f'{S}[f(i="5", b="true")]{E}')
+    assert calls(result) == [("f", {"i": "5", "b": "true"})]
+    assert outcomes(result) == [("f", "parsed")]
+
+
+def test_json_call_is_coerced() -> None:
+    result = assert_chunking_invariant(f'{S}[{{"name": "f", "arguments": {{"i": "4"}}}}]{E}', TOOLS)
+    assert calls(result) == [("f", {"i": 4})]
+    assert outcomes(result) == [("f", "repaired")]
+
+
+def test_flat_tool_shape_and_junk_entries_are_tolerated() -> None:
+    tools = [
+        {"name": "g", "parameters": {"properties": {"x": {"type": "integer"}}}},
+        "junk",
+        {"type": "function"},
+        {"function": {"name": "h", "parameters": None}},
+    ]
+    result = assert_chunking_invariant(f'{S}[g(x="1"), h(y=1)]{E}', tools)
+    assert calls(result) == [("g", {"x": 1}), ("h", {"y": 1})]
+    assert outcomes(result) == [("g", "repaired"), ("h", "parsed")]
+
+
+def test_string_parameter_streams_but_coerced_one_is_held() -> None:
+    from tool_parser import StreamParser
+
+    p = StreamParser(TOOLS)
+    assert "hel" in str(p.feed(f'{S}[f(s="hel'))
+    held = p.feed('lo", i="1')
+    assert '"i"' not in str(held)
+    assert '"i": 1' in str(p.feed('2")]'))
+
+
+def test_tool_index() -> None:
+    index = ToolIndex(TOOLS)
+    assert index and not ToolIndex(None) and not ToolIndex([])
+    schema = index.get("f")
+    assert schema is not None and schema.order[:3] == ("i", "n", "b")
+    assert schema.types_of("u") == frozenset({"integer", "null"})
+    assert schema.types_of("free") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "types", "expected"),
+    [
+        ("1e3", {"number"}, (1000.0, True)),
+        ("inf", {"number"}, ("inf", False)),
+        ([1], {"string"}, ([1], False)),
+        (1.5, {"integer"}, (1.5, False)),
+        (None, {"string"}, (None, False)),
+        ("[1]", {"object"}, ("[1]", False)),
+    ],
+)
+def test_coerce_edges(value: Any, types: set[str], expected: tuple[Any, bool]) -> None:
+    assert coerce(value, frozenset(types)) == expected

@@ -1,0 +1,72 @@
+"""Parse LFM2 tool calls into OpenAI tool calls, streaming or not.
+
+LFM2 writes calls as Python-like call lists between two markers::
+
+    <|tool_call_start|>[get_weather(city="Paris", unit="celsius"), get_time()]<|tool_call_end|>
+
+API::
+
+    out = parse(text, tools=None)          # ParseResult(content, tool_calls, outcomes)
+    p = StreamParser(tools=None, id_factory=None)
+    deltas = p.feed(text_delta)            # OpenAI `delta` dicts
+    deltas += p.close()                    # end of generation
+    p.outcomes                             # [CallOutcome(name, outcome)]
+    render(tool_calls) -> str              # OpenAI tool_calls -> LFM2 markup
+
+Spec, as an equivalence: `parse(text)` is `feed(text)` + `close()` folded into
+one message, and every split of `text` into deltas folds to the same message.
+
+Streaming contract: each tool-call fragment has `index` (dense from 0 over the
+response); `id`, `type` and `name` come once, on a call's first fragment, sent
+as soon as `name(` is read; the `arguments` fragments of a call concatenate to
+a JSON object; string values stream as they arrive. Text that may be the start
+of a marker is held (at most a marker's length) and released as content once
+it cannot be one; marker text never reaches content.
+
+Policies (LFM2 quirks each have a named rule in the module that handles them):
+
+* Failure (malformed or truncated call text, unknown syntax such as
+  `"a" + "b"`): the call text is content, the outcome is "failed", and nothing
+  is invented. The text from the failing call (from `[` if it is the block's
+  first call) to the end of the block is emitted as content. A call that
+  fails after its first fragments were streamed cannot be retracted: its
+  arguments are closed so they still form a JSON object (an open string is
+  closed, an open value becomes `null`), its index is listed in
+  `StreamParser.failed_indices`, and `parse()` leaves it out of `tool_calls`.
+  A client that only reads the stream sees that call with truncated
+  arguments *and* its text as content; the outcome tells the server.
+* Truncation at end of generation: a call list whose calls are complete is
+  parsed even without `<|tool_call_end|>` (or the closing `]`); an unfinished
+  call fails as above at `close()`.
+* Schema coercion (when `tools` are given): values that need no conversion
+  stream; numbers, constants and values of a type the schema does not expect
+  are held until complete, converted (`"5"` -> 5 for an integer, `"true"` ->
+  true, 7 -> "7" for a string, ...) and sent whole. Positional arguments map
+  to the schema's properties in order; without a schema they fail the call.
+  A tool that was not offered is reported as written ("unknown_tool").
+* JSON calls inside the markers (`[{"name": .., "arguments": {..}}]`) are
+  read whole and sent in one fragment.
+* Echo: a call list right after `<|tool_call_end|>` (whitespace allowed) is
+  held; if its calls equal the block just reported it is dropped (the usual
+  second `<|tool_call_end|>` is markup and dropped too). A different list
+  whose names are all offered tools is taken as a block missing its start
+  marker; anything else is released as content.
+* Bare call list: with `tools` given, a list at the very start of the output
+  is a call block when every name is an offered tool, else content.
+* Whitespace between call markup and the end of the output is not content.
+"""
+
+from ._parse import parse
+from ._render import render
+from ._stream import StreamParser
+from ._types import TOOL_CALL_END, TOOL_CALL_START, CallOutcome, ParseResult
+
+__all__ = [
+    "TOOL_CALL_END",
+    "TOOL_CALL_START",
+    "CallOutcome",
+    "ParseResult",
+    "StreamParser",
+    "parse",
+    "render",
+]

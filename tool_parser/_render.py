@@ -1,0 +1,65 @@
+"""OpenAI assistant `tool_calls` -> the LFM2 call markup, for prompts.
+
+`parse(render(calls))` gives back the same names and arguments: strings are
+double-quoted with JSON escapes (which Python reads the same way), constants
+are Python's `True/False/None`, containers are JSON-like with those constants.
+A call whose name or argument names cannot be written as Python identifiers
+is written as a JSON call object inside the same list, which the parser also
+reads.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ._types import TOOL_CALL_END, TOOL_CALL_START
+
+_NAME = re.compile(r"[^\W\d][\w.\-]*")
+
+
+def render(tool_calls: list[dict[str, Any]]) -> str:
+    """`<|tool_call_start|>[name(arg="value", n=1)]<|tool_call_end|>` for the calls."""
+    return TOOL_CALL_START + "[" + ", ".join(_render_call(call) for call in tool_calls) + "]" + TOOL_CALL_END
+
+
+def _render_call(call: Mapping[str, Any]) -> str:
+    function = call.get("function", call)
+    name = str(function.get("name", ""))
+    arguments: Any = function.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments) if arguments.strip() else {}
+        except ValueError:
+            pass
+    if arguments is None:
+        arguments = {}
+    pythonic = (
+        isinstance(arguments, dict)
+        and _NAME.fullmatch(name) is not None
+        and all(isinstance(key, str) and _NAME.fullmatch(key) for key in arguments)
+    )
+    if not pythonic:
+        return json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
+    args = ", ".join(f"{key}={_literal(value)}" for key, value in arguments.items())
+    return f"{name}({args})"
+
+
+def _literal(value: Any) -> str:
+    if value is None or value is True or value is False:
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else "None"
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(item) for item in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
