@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -67,9 +69,11 @@ async def _load(ctx: ServerContext, factory: EngineFactory) -> None:
     try:
         engine = await asyncio.to_thread(factory)
     except Exception:
-        log.exception("the engine failed to load")
+        log.exception("the engine failed to load; shutting down")
         metrics.ENGINE_HEALTHY.set(0)
-        raise
+        ctx.failed = True
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     ctx.engine = engine
     metrics.ENGINE_HEALTHY.set(1)
     metrics.MODEL_INFO.info({

@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> None:
 
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
                 timeout_graceful_shutdown=30)
+    if app.state.ctx.failed:
+        sys.exit(1)  # the engine failed: exit non-zero so the orchestrator restarts us
 
 
 def engine_args(settings: Settings, source: ModelSource) -> dict[str, Any]:
@@ -41,6 +43,9 @@ def engine_args(settings: Settings, source: ModelSource) -> dict[str, Any]:
         "tensor_parallel_size": settings.tensor_parallel_size,
         "pipeline_parallel_size": settings.pipeline_parallel_size,
         "disable_log_stats": False,
+        # JSON grammars without free whitespace: otherwise a model can spend its whole budget on
+        # newlines inside `{` and never finish the object (small and random-weight models do).
+        "structured_outputs_config": {"backend": "xgrammar", "disable_any_whitespace": True},
     }
     if _has_cuda():
         args["gpu_memory_utilization"] = settings.gpu_memory_utilization

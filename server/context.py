@@ -22,6 +22,7 @@ class ServerContext:
     defaults: SamplingDefaults = field(default_factory=SamplingDefaults)
     admission: Admission = field(default_factory=lambda: Admission(None))
     draining: bool = False
+    failed: bool = False  # the engine failed to load or died: the process must exit non-zero
     started: float = field(default_factory=time.time)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 

@@ -31,10 +31,10 @@ LFM2_JINJA_TEMPLATE = r"""
 {%- set ns.system = ns.system + ("\n" if ns.system else "") + "List of tools: <|tool_list_start|>[" -%}
 {%- for t in tools -%}
 {%- set f = t.function if t.function is defined else t -%}
-{%- set flat = {"name": f.name} -%}
-{%- if f.description is defined and f.description is not none -%}{%- set _ = flat.update({"description": f.description}) -%}{%- endif -%}
-{%- set _ = flat.update({"parameters": f.parameters if f.parameters else {"type": "object", "properties": {}}}) -%}
-{%- set ns.system = ns.system + (flat | tojson) + (", " if not loop.last else "") -%}
+{%- set flat = '{"name": ' + (f.name | tojson) -%}
+{%- if f.description is defined and f.description is not none -%}{%- set flat = flat + ', "description": ' + (f.description | tojson) -%}{%- endif -%}
+{%- set flat = flat + ', "parameters": ' + ((f.parameters if f.parameters else {"type": "object", "properties": {}}) | tojson) + '}' -%}
+{%- set ns.system = ns.system + flat + (", " if not loop.last else "") -%}
 {%- endfor -%}
 {%- set ns.system = ns.system + "]<|tool_list_end|>" -%}
 {%- endif -%}

@@ -15,11 +15,16 @@ class ReasoningSplitter:
     __slots__ = ("_held", "_state")
 
     def __init__(self) -> None:
-        self._state = "start"  # start -> thinking -> content
+        self._state = "start"  # start -> thinking -> after -> content
         self._held = ""
 
     def feed(self, delta: str) -> tuple[str, str]:
         if self._state == "content":
+            return "", delta
+        if self._state == "after":  # the newlines that follow </think> belong to neither part
+            delta = delta.lstrip("\n")
+            if delta:
+                self._state = "content"
             return "", delta
         text = self._held + delta
         self._held = ""
@@ -36,8 +41,9 @@ class ReasoningSplitter:
                 return "", text
         end = text.find(CLOSE)
         if end >= 0:
-            self._state = "content"
-            return text[:end], text[end + len(CLOSE):].lstrip("\n")
+            self._state = "after"
+            thought = text[:end]
+            return (thought, *self.feed(text[end + len(CLOSE):])[1:])
         keep = _partial_suffix(text, CLOSE)
         self._held = text[len(text) - keep:]
         return text[: len(text) - keep], ""

@@ -8,6 +8,7 @@ it goes through exactly the loading path of a downloaded checkpoint.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -35,7 +36,8 @@ SPECIAL_TOKENS = [
 ]
 VOCAB_SIZE = 2048
 MAX_POSITIONS = 8192
-VERSION = "1"  # bump when the recipe changes, so cached copies are rebuilt
+RECIPE = "1"  # bump when the recipe changes, so cached copies are rebuilt
+VERSION = f"{RECIPE}-{hashlib.sha256(LFM2_JINJA_TEMPLATE.encode()).hexdigest()[:8]}"
 
 _CORPUS = [
     "The quick brown fox jumps over the lazy dog. Paris is the capital of France.",

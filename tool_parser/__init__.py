@@ -51,9 +51,15 @@ Policies (LFM2 quirks each have a named rule in the module that handles them):
   second `<|tool_call_end|>` is markup and dropped too). A different list
   whose names are all offered tools is taken as a block missing its start
   marker; anything else is released as content.
-* Bare call list: with `tools` given, a list at the very start of the output
-  is a call block when every name is an offered tool, else content.
+* Bare call list: with `tools` given, a list (or a single call or JSON call
+  object) at the very start of the output is a call block when every name is
+  an offered tool, else content.
 * Whitespace between call markup and the end of the output is not content.
+
+What is held back, besides a possible marker prefix: with `tools` offered, the
+first word of the output (until it cannot start a call list), and after an end
+marker the next word or bracketed list (until it cannot be an echo or a call
+list). Each is released as content as soon as it is decided, or at `close()`.
 """
 
 from ._parse import parse

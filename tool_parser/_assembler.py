@@ -15,9 +15,9 @@ from enum import Enum, auto
 from typing import Any
 
 from ._deltas import ARGUMENTS, HEADER, Fragment
-from ._lexer import ValueKind
+from ._events import ValueKind
 from ._schema import ToolIndex, ToolSchema, Types, coerce
-from ._types import CallOutcome
+from ._types import CallOutcome, Outcome
 
 _STREAMABLE = {ValueKind.STRING: "string", ValueKind.ARRAY: "array", ValueKind.OBJECT: "object"}
 
@@ -164,6 +164,7 @@ class CallAssembler:
         self._args_text.append(text)
 
     def _close(self) -> None:
+        outcome: Outcome
         if self.tools and self._schema is None:
             outcome = "unknown_tool"
         elif self._changed:

@@ -8,7 +8,7 @@ that concatenates the stream agree by construction.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Final
 
 from ._types import CallOutcome, Delta, ParseResult, ToolCallDict
@@ -20,7 +20,12 @@ ARGUMENTS: Final = 2  # (ARGUMENTS, index, json_text, "")
 Fragment = tuple[int, int, str, str]
 
 
-def build_deltas(fragments: Iterable[Fragment]) -> list[Delta]:
+def build_deltas(fragments: Sequence[Fragment]) -> list[Delta]:
+    if len(fragments) == 1:  # the common streaming case
+        kind, index, text, name = fragments[0]
+        if kind == HEADER:
+            return [_delta(kind, index, text, name, [])]
+        return [_delta(kind, index, "", "", [text])]
     groups: list[tuple[int, int, str, str, list[str]]] = []
     for kind, index, text, name in fragments:
         if groups:

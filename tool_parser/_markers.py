@@ -41,16 +41,12 @@ class MarkerSplitter:
     concatenated input on the two markers, done incrementally."""
 
     def __init__(self) -> None:
-        self._held = ""
-
-    @property
-    def held(self) -> str:
-        return self._held
+        self.held = ""  # text that may still become a marker
 
     def feed(self, text: str) -> list[Piece]:
-        if self._held:
-            text = self._held + text
-            self._held = ""
+        if self.held:
+            text = self.held + text
+            self.held = ""
         first = text.find("<")
         if first == -1:
             return [text] if text else []
@@ -64,9 +60,9 @@ class MarkerSplitter:
         cut = _marker_prefix_start(text, pos)
         if cut > pos:
             pieces.append(text[pos:cut])
-        self._held = text[cut:]
+        self.held = text[cut:]
         return pieces
 
     def flush(self) -> str:
-        held, self._held = self._held, ""
+        held, self.held = self.held, ""
         return held

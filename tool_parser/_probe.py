@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._assembler import CallAssembler
-from ._lexer import CallLexer, CallSink, LexState, ValueKind
+from ._events import CallSink, LexState, ValueKind
+from ._lexer import CallLexer
 from ._schema import ToolIndex
 
 Event = tuple[str, tuple[Any, ...]]

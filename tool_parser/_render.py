@@ -5,11 +5,12 @@ double-quoted with JSON escapes (which Python reads the same way), constants
 are Python's `True/False/None`, containers are JSON-like with those constants.
 A call whose name or argument names cannot be written as Python identifiers
 is written as a JSON call object inside the same list, which the parser also
-reads.
+reads. Special-token text inside values is escaped (`\\u003c|`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -23,7 +24,10 @@ _NAME = re.compile(r"[^\W\d][\w.\-]*")
 
 def render(tool_calls: list[dict[str, Any]]) -> str:
     """`<|tool_call_start|>[name(arg="value", n=1)]<|tool_call_end|>` for the calls."""
-    return TOOL_CALL_START + "[" + ", ".join(_render_call(call) for call in tool_calls) + "]" + TOOL_CALL_END
+    calls = ", ".join(_render_call(call) for call in tool_calls)
+    # `<` only occurs inside string literals here; escaping "<|" keeps special-token
+    # text in a value (a marker, `<|im_end|>`) from reading as markup.
+    return TOOL_CALL_START + "[" + calls.replace("<|", "\\u003c|") + "]" + TOOL_CALL_END
 
 
 def _render_call(call: Mapping[str, Any]) -> str:
@@ -31,10 +35,8 @@ def _render_call(call: Mapping[str, Any]) -> str:
     name = str(function.get("name", ""))
     arguments: Any = function.get("arguments")
     if isinstance(arguments, str):
-        try:
+        with contextlib.suppress(ValueError):
             arguments = json.loads(arguments) if arguments.strip() else {}
-        except ValueError:
-            pass
     if arguments is None:
         arguments = {}
     pythonic = (
@@ -58,7 +60,9 @@ def _literal(value: Any) -> str:
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else "None"
     if isinstance(value, Mapping):
-        items = ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_literal(v)}" for k, v in value.items())
+        items = ", ".join(
+            f"{json.dumps(str(k), ensure_ascii=False)}: {_literal(v)}" for k, v in value.items()
+        )
         return "{" + items + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_literal(item) for item in value) + "]"

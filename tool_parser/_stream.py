@@ -14,11 +14,13 @@ from enum import Enum, auto
 
 from ._assembler import CallAssembler
 from ._deltas import CONTENT, Fragment, build_deltas
-from ._lexer import CallLexer, LexState
+from ._events import LexState
+from ._lexer import CallLexer
 from ._markers import Marker, MarkerSplitter
 from ._probe import Probe
 from ._schema import ToolIndex
 from ._types import CallOutcome, Delta
+from ._value_lexer import is_name_start
 
 
 class Mode(Enum):
@@ -70,7 +72,7 @@ class StreamParser:
     def feed(self, text: str) -> list[Delta]:
         if self._closed:
             raise RuntimeError("StreamParser.feed() after close()")
-        if self._mode is Mode.BLOCK and "<" not in text and not self._splitter.held:
+        if self._mode is Mode.BLOCK and not self._splitter.held and "<" not in text:
             self._block_text(text)
         else:
             for piece in self._splitter.feed(text):
@@ -93,7 +95,7 @@ class StreamParser:
         elif mode is Mode.BLOCK:
             self._end_block()
         elif mode is Mode.PROBE:
-            self._release_probe("")
+            self._finish_probe()
         self._held = []
         self._closed = True
         return self._take()
@@ -140,7 +142,7 @@ class StreamParser:
             return
         prefix = "".join(self._held) + text[:start]
         self._held = []
-        if text[start] == "[":
+        if text[start] in "[{" or is_name_start(text[start]):
             self._probe = Probe(self._tools, echo=self._mode is Mode.AFTER_END, prefix=prefix)
             self._mode = Mode.PROBE
             self._probe_text(text[start:])
@@ -166,7 +168,7 @@ class StreamParser:
         if mode is Mode.BLOCK:
             self._end_block()
         elif mode is Mode.PROBE:
-            self._release_probe("")
+            self._finish_probe()
         elif mode is Mode.LEADING or (mode is Mode.AFTER_END and marker is Marker.START):
             self._content("".join(self._held))
         if mode in _IN_BLOCK:
@@ -201,6 +203,15 @@ class StreamParser:
         self._content(self._probe.held_text() + rest)
         self._probe = None
         self._mode = Mode.CONTENT
+
+    def _finish_probe(self) -> None:
+        """A marker or the end of output interrupts a probe: resolve it if what
+        was read is a complete call list, else it was text."""
+        assert self._probe is not None
+        if self._probe.lexer.finish():
+            self._resolve_probe()
+        else:
+            self._release_probe("")
 
     def _resolve_probe(self) -> None:
         probe = self._probe

@@ -19,14 +19,24 @@ def counter_ids() -> Callable[[], str]:
     return lambda: f"call_{next(counter)}"
 
 
-def check_stream(deltas: Sequence[dict[str, Any]], failed: Iterable[int] = ()) -> ParseResult:
+def _markers_can_join(source: str | None) -> bool:
+    if source is None:
+        return False
+    cleaned = source.replace(TOOL_CALL_START, "").replace(TOOL_CALL_END, "")
+    return TOOL_CALL_START in cleaned or TOOL_CALL_END in cleaned
+
+
+def check_stream(
+    deltas: Sequence[dict[str, Any]], failed: Iterable[int] = (), source: str | None = None
+) -> ParseResult:
     """Assert the OpenAI streaming contract and fold the stream into a message.
 
     - each delta is {"content": non-empty str} or {"tool_calls": [...]}
     - tool-call indices are dense from 0 and a call's fragments are contiguous
     - id (call_...), type and name exactly once, on the first fragment of a call
     - each call's arguments concatenate to a JSON object
-    - no marker text in content
+    - no marker text in content, unless `source` shows the model wrote text that
+      joins into a marker once a real marker is removed ("<|tool_call_en" END "d|>")
     """
     content: list[str] = []
     calls: dict[int, dict[str, Any]] = {}
@@ -51,7 +61,8 @@ def check_stream(deltas: Sequence[dict[str, Any]], failed: Iterable[int] = ()) -
                 assert "id" not in entry and "type" not in entry and "name" not in function
             calls[index]["args"].append(function.get("arguments", ""))
     text = "".join(content)
-    assert TOOL_CALL_START not in text and TOOL_CALL_END not in text, text
+    if not _markers_can_join(source):
+        assert TOOL_CALL_START not in text and TOOL_CALL_END not in text, text
     tool_calls = []
     failed = set(failed)
     for index, call in sorted(calls.items()):
@@ -59,7 +70,11 @@ def check_stream(deltas: Sequence[dict[str, Any]], failed: Iterable[int] = ()) -
         assert isinstance(json.loads(arguments), dict), arguments
         if index not in failed:
             tool_calls.append(
-                {"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": arguments}}
+                {
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": arguments},
+                }
             )
     return ParseResult(text if text.strip() else None, tool_calls, [])
 
@@ -67,10 +82,11 @@ def check_stream(deltas: Sequence[dict[str, Any]], failed: Iterable[int] = ()) -
 def stream_chunks(chunks: Iterable[str], tools: Tools = None) -> tuple[ParseResult, StreamParser]:
     parser = StreamParser(tools, id_factory=counter_ids())
     deltas: list[dict[str, Any]] = []
+    chunks = list(chunks)
     for chunk in chunks:
         deltas += parser.feed(chunk)
     deltas += parser.close()
-    folded = check_stream(deltas, parser.failed_indices)
+    folded = check_stream(deltas, parser.failed_indices, "".join(chunks))
     return ParseResult(folded.content, folded.tool_calls, parser.outcomes), parser
 
 

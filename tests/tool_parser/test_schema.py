@@ -65,7 +65,7 @@ def call_f(body: str) -> tuple[dict[str, Any], str]:
         ("s=None", {"s": None}, "parsed"),
         ('a="[1, 2]"', {"a": [1, 2]}, "repaired"),
         ("a=(1, 2)", {"a": [1, 2]}, "parsed"),
-        ('o=\'{"k": 1}\'', {"o": {"k": 1}}, "repaired"),
+        ("o='{\"k\": 1}'", {"o": {"k": 1}}, "repaired"),
         ('o="not json"', {"o": "not json"}, "parsed"),
         ('u="null"', {"u": None}, "repaired"),
         ('u="3"', {"u": 3}, "repaired"),

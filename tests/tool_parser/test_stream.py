@@ -121,6 +121,19 @@ def test_lone_markers_never_reach_content() -> None:
     assert result.content == "ab" and result.outcomes == []
 
 
+def test_marker_split_into_characters_never_leaks() -> None:
+    for text in (f"a{S}[f()]{E}b", f"x{S}", f"{E}y", f"{S}{E}"):
+        for size in (1, 2, 3):
+            result, _ = stream_chunks(split_every(text, size))
+            assert S not in (result.content or "") and E not in (result.content or "")
+
+
+def test_text_around_a_removed_marker_is_kept_as_written() -> None:
+    # Garbage in, garbage out: the two halves are not a marker, the middle one is.
+    result = assert_chunking_invariant(f"<|tool_call_en{E}d|>")
+    assert result.content == "<|tool_call_end|>" and result.outcomes == []
+
+
 def test_several_tokens_in_one_delta() -> None:
     text = f'Sure.{S}[get_weather(city="Paris"), get_time()]{E}Done.'
     result, _ = stream_chunks([text[:10], text[10:60], text[60:]])
@@ -267,7 +280,9 @@ def test_bare_call_list_followed_by_text() -> None:
 
 
 def test_bare_json_call_list_of_offered_tools_is_a_call() -> None:
-    result = assert_chunking_invariant('[{"name": "get_weather", "arguments": {"city": "Oslo"}}]', WEATHER_TOOLS)
+    result = assert_chunking_invariant(
+        '[{"name": "get_weather", "arguments": {"city": "Oslo"}}]', WEATHER_TOOLS
+    )
     assert calls(result) == [("get_weather", {"city": "Oslo"})]
 
 
@@ -298,7 +313,8 @@ def test_bare_call_list_without_tools_is_content() -> None:
 CORPUS = [
     f'Let me look that up.\n{S}[get_weather(city="Paris", unit="celsius"), get_time(tz=\'Europe/Paris\')]{E}',
     f"{S}[f(a='x\\'y\\n', b=[1, 2.5, -3e2, None, True], c={{'k': (1,)}})]{E} after <| text",
-    f"{S}[grocery.order(items=['milk', 'eggs'], from='store', count=07)]{E}[grocery.order(items=['milk', 'eggs'], from='store', count=07)]{E}Ordered.",
+    f"{S}[grocery.order(items=['milk', 'eggs'], from='store', count=07)]{E}"
+    f"[grocery.order(items=['milk', 'eggs'], from='store', count=07)]{E}Ordered.",
     f'{S}[{{"name": "f", "arguments": {{"a": "b<|c"}}}}]{E}',
     f'{S}[f(a="unterminated',
     f"{S}[f(a=1), g(b=2 + 3)]{E} tail {S}[h()]{E}",
@@ -320,3 +336,44 @@ def test_char_by_char_equals_parse_for_the_corpus() -> None:
         char_result, _ = stream_chunks(split_every(text, 1))
         whole_result, _ = stream_chunks([text])
         assert char_result == whole_result
+
+
+def test_echo_without_brackets_is_dropped() -> None:
+    result = assert_chunking_invariant(f'{S}[get_weather(city="Paris")]{E}get_weather(city="Paris"){E} ok')
+    assert calls(result) == [("get_weather", {"city": "Paris"})]
+    assert result.content == " ok"
+
+
+def test_bare_call_without_brackets_of_an_offered_tool() -> None:
+    result = assert_chunking_invariant('get_weather(city="Paris")', WEATHER_TOOLS)
+    assert calls(result) == [("get_weather", {"city": "Paris"})]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sure (I can help) with that.",
+        'get_weather(city="Paris") is what I would call.',
+        "Hello world",
+        "I",
+        '{"name": "other", "arguments": {}}',
+        '{"answer": 42}',
+    ],
+)
+def test_prose_with_tools_offered_is_content(text: str) -> None:
+    result = assert_chunking_invariant(text, WEATHER_TOOLS)
+    assert result.content == text and result.tool_calls == []
+
+
+def test_prose_is_held_at_most_until_the_first_word_ends() -> None:
+    p = new_parser(WEATHER_TOOLS)
+    assert p.feed("Hello") == []
+    assert p.feed(" wo") == [{"content": "Hello wo"}]
+    assert p.feed("rld") == [{"content": "rld"}]
+
+
+def test_bare_json_object_of_an_offered_tool() -> None:
+    result = assert_chunking_invariant(
+        '{"name": "get_weather", "arguments": {"city": "Oslo"}}', WEATHER_TOOLS
+    )
+    assert calls(result) == [("get_weather", {"city": "Oslo"})]

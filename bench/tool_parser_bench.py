@@ -1,0 +1,157 @@
+"""Streaming parse cost of one LFM2 call with a long string argument.
+
+Streams `<|tool_call_start|>[write_file(path=..., content="<N KB>")]<|tool_call_end|>`
+in token-sized deltas (~4 characters) through `tool_parser.StreamParser` and,
+when vLLM is importable, through vLLM's own `lfm2` tool parser (its streaming
+API, fed the way vLLM's serving layer feeds it), and prints the total parse
+time per size. Not a test.
+
+    python bench/tool_parser_bench.py [--sizes 1,2,4,8,16,32] [--vllm-max-kb 32] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import tool_parser
+from tool_parser import TOOL_CALL_END, TOOL_CALL_START
+
+DELTA_CHARS = 4
+WORDS = [
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "the",
+    "lazy",
+    "dog,",
+    '"quoted"',
+    "words\nand",
+    "a",
+    "back\\slash",
+]
+
+
+def make_argument(size: int) -> str:
+    words: list[str] = []
+    length = 0
+    i = 0
+    while length < size:
+        word = WORDS[i % len(WORDS)]
+        words.append(word)
+        length += len(word) + 1
+        i += 1
+    return " ".join(words)[:size]
+
+
+def make_text(size: int) -> tuple[str, dict[str, Any]]:
+    content = make_argument(size)
+    arguments = {"path": "notes.txt", "content": content}
+    call = f'write_file(path="notes.txt", content={json.dumps(content)})'
+    text = f"{TOOL_CALL_START}[{call}]{TOOL_CALL_END}"
+    return text, arguments
+
+
+def split(text: str) -> list[str]:
+    return [text[i : i + DELTA_CHARS] for i in range(0, len(text), DELTA_CHARS)]
+
+
+def run_ours(deltas: list[str]) -> tuple[float, str]:
+    parser = tool_parser.StreamParser()
+    out: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    for delta in deltas:
+        out += parser.feed(delta)
+    out += parser.close()
+    elapsed = time.perf_counter() - start
+    args = "".join(e["function"].get("arguments", "") for d in out for e in d.get("tool_calls", ()))
+    return elapsed, args
+
+
+class _Vocab:
+    """The only tokenizer surface vLLM's lfm2 parser touches."""
+
+    def get_vocab(self) -> dict[str, int]:
+        return {TOOL_CALL_START: 10, TOOL_CALL_END: 11}
+
+
+def make_vllm_runner() -> Any:
+    try:
+        from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+        from vllm.tool_parsers.lfm2_tool_parser import Lfm2ToolParser
+    except Exception as error:  # vLLM missing or broken: bench ours only
+        print(f"vLLM not available ({type(error).__name__}: {error}); skipping the comparison")
+        return None
+    request = ChatCompletionRequest(model="lfm2", messages=[{"role": "user", "content": "hi"}])
+
+    def run(deltas: list[str]) -> tuple[float, str]:
+        parser = Lfm2ToolParser(_Vocab())  # type: ignore[arg-type]
+        previous = ""
+        args: list[str] = []
+        start = time.perf_counter()
+        for delta in deltas:
+            current = previous + delta
+            message = parser.extract_tool_calls_streaming(previous, current, delta, [], [], [], request)
+            previous = current
+            for call in (message.tool_calls if message else None) or []:
+                if call.function and call.function.arguments:
+                    args.append(call.function.arguments)
+        elapsed = time.perf_counter() - start
+        return elapsed, "".join(args)
+
+    return run
+
+
+def check(args: str, expected: dict[str, Any]) -> str:
+    try:
+        return "ok" if json.loads(args) == expected else "WRONG"
+    except ValueError:
+        return "INVALID"
+
+
+def main() -> None:
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("--sizes", default="1,2,4,8,16,32", help="argument sizes in KB")
+    cli.add_argument("--vllm-max-kb", type=int, default=32, help="largest size to run through vLLM")
+    cli.add_argument("--repeat", type=int, default=5, help="runs of ours per size (best is shown)")
+    options = cli.parse_args()
+    sizes = [int(s) for s in options.sizes.split(",")]
+
+    print("command:", " ".join([os.path.basename(sys.executable), *sys.argv]))
+    print(
+        f"machine: {platform.platform()}, {platform.machine()}, {platform.processor() or '?'}, "
+        f"cpu_count={os.cpu_count()}, python {platform.python_version()}"
+    )
+    print(f"input: one call, string argument of N KB, streamed in {DELTA_CHARS}-char deltas\n")
+    vllm_run = make_vllm_runner()
+    header = f"{'size':>6} {'deltas':>7} {'ours ms':>9} {'us/delta':>9} {'ok':>5}"
+    if vllm_run:
+        header += f" {'vllm lfm2 ms':>13} {'ok':>7} {'vllm/ours':>10}"
+    print(header)
+    for kb in sizes:
+        text, expected = make_text(kb * 1024)
+        deltas = split(text)
+        runs = [run_ours(deltas) for _ in range(options.repeat)]
+        ours = min(elapsed for elapsed, _ in runs)
+        line = (
+            f"{kb:>4}KB {len(deltas):>7} {ours * 1e3:>9.2f} {ours / len(deltas) * 1e6:>9.2f} "
+            f"{check(runs[0][1], expected):>5}"
+        )
+        if vllm_run and kb <= options.vllm_max_kb:
+            theirs, their_args = vllm_run(deltas)
+            line += f" {theirs * 1e3:>13.1f} {check(their_args, expected):>7} {theirs / ours:>9.0f}x"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

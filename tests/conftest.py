@@ -1,0 +1,96 @@
+"""Shared fixtures. The real gateway (vLLM engine on the tiny LFM2) starts once per session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = float(os.environ.get("LFM2_TEST_START_TIMEOUT", "420"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Gateway:
+    """A running `lfm2-serve` process on the tiny model."""
+
+    def __init__(self, base_url: str, process: subprocess.Popen[bytes] | None, log: Path | None) -> None:
+        self.base_url = base_url
+        self.process = process
+        self.log = log
+
+    @property
+    def api(self) -> str:
+        return self.base_url + "/v1"
+
+    def metric(self, name: str) -> float:
+        """Sum of a metric's samples on /metrics (all label sets)."""
+        text = httpx.get(self.base_url + "/metrics", timeout=10).text
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name + "{") or line.startswith(name + " "):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+
+def start_gateway(extra_args: list[str], env: dict[str, str] | None = None, name: str = "gateway") -> Gateway:
+    port = free_port()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"lfm2-test-{name}-{port}.log"
+    cmd = [sys.executable, "-m", "server.cli", "--model", "tiny", "--host", "127.0.0.1", "--port", str(port),
+           "--cpu-kvcache-space-gib", "1", *extra_args]
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    handle = log.open("wb")
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, env=full_env,
+                               start_new_session=True)
+    gateway = Gateway(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gateway exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(gateway.base_url + "/ready", timeout=5).status_code == 200:
+                return gateway
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    stop_gateway(gateway)
+    raise RuntimeError(f"gateway not ready after {START_TIMEOUT}s:\n{log.read_text()[-4000:]}")
+
+
+def stop_gateway(gateway: Gateway, sig: int = signal.SIGTERM) -> int | None:
+    if gateway.process is None:
+        return None
+    if gateway.process.poll() is None:
+        os.killpg(gateway.process.pid, sig)
+        try:
+            gateway.process.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(gateway.process.pid, signal.SIGKILL)
+            gateway.process.wait(30)
+    return gateway.process.returncode
+
+
+@pytest.fixture(scope="session")
+def gateway() -> Iterator[Gateway]:
+    url = os.environ.get("LFM2_TEST_BASE_URL")
+    if url:
+        yield Gateway(url.rstrip("/"), None, None)
+        return
+    gw = start_gateway([])
+    try:
+        yield gw
+    finally:
+        stop_gateway(gw)
