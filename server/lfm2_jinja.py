@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - a template reads best with its lines whole
 """The gateway's LFM2 chat template in Jinja, written into checkpoints we build (`tiny`).
 
 It lets a bare `vllm serve` (or transformers) on such a checkpoint render the same prompts as the

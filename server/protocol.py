@@ -211,9 +211,8 @@ class ChatCompletionRequest(SamplingFields):
     def _check(self) -> ChatCompletionRequest:
         if self.top_logprobs and not self.logprobs:
             raise ValueError("top_logprobs requires logprobs to be true")
-        if isinstance(self.tool_choice, NamedToolChoice) or self.tool_choice == "required":
-            if not self.tools:
-                raise ValueError("tool_choice requires tools")
+        if (isinstance(self.tool_choice, NamedToolChoice) or self.tool_choice == "required") and not self.tools:
+            raise ValueError("tool_choice requires tools")
         if isinstance(self.tool_choice, NamedToolChoice) and self.tools:
             names = {t.function.name for t in self.tools}
             if self.tool_choice.function.name not in names:

@@ -95,7 +95,7 @@ def _build_tokenizer(out: Path) -> None:
     )
     tok.train_from_iterator(_CORPUS * 4, trainer=trainer)
     tok.add_tokens(["<think>", "</think>"])
-    fast = PreTrainedTokenizerFast(
+    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=tok,
         bos_token="<|startoftext|>",
         eos_token="<|im_end|>",
@@ -130,8 +130,8 @@ def _build_weights(out: Path) -> None:
         bos_token_id=1,
         eos_token_id=7,
         tie_word_embeddings=True,
-        torch_dtype="float32",
+        dtype="float32",
     )
-    model = Lfm2ForCausalLM(config)
+    model = Lfm2ForCausalLM(config)  # type: ignore[no-untyped-call]
     model.generation_config.eos_token_id = 7
     model.save_pretrained(out)
