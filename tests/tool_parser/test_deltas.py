@@ -36,9 +36,7 @@ def test_neighbouring_fragments_merge() -> None:
 
 
 def test_single_fragments() -> None:
-    assert build_deltas([(ARGUMENTS, 3, "x", "")]) == [
-        {"tool_calls": [{"index": 3, "function": {"arguments": "x"}}]}
-    ]
+    assert build_deltas([(ARGUMENTS, 3, "x", "")]) == [{"tool_calls": [{"index": 3, "function": {"arguments": "x"}}]}]
     assert build_deltas([(CONTENT, -1, "x", "")]) == [{"content": "x"}]
 
 

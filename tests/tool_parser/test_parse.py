@@ -89,9 +89,7 @@ def test_values(body: str, expected: dict) -> None:
     assert one_call_args(body) == expected
 
 
-@pytest.mark.parametrize(
-    "name", ["get_weather", "grocery.order", "get-weather", "a.b-c_d2", "_private", "café"]
-)
+@pytest.mark.parametrize("name", ["get_weather", "grocery.order", "get-weather", "a.b-c_d2", "_private", "café"])
 def test_function_names(name: str) -> None:
     result = assert_chunking_invariant(f"{S}[{name}(x=1)]{E}")
     assert calls(result) == [(name, {"x": 1})]

@@ -17,11 +17,7 @@ def openai_call(name: str, arguments: Any) -> dict[str, Any]:
 
 def test_render_format() -> None:
     text = render(
-        [
-            openai_call(
-                "get_weather", json.dumps({"arg": "value", "n": 1, "flag": True, "obj": {"a": 1}, "x": None})
-            )
-        ]
+        [openai_call("get_weather", json.dumps({"arg": "value", "n": 1, "flag": True, "obj": {"a": 1}, "x": None}))]
     )
     assert text == (
         '<|tool_call_start|>[get_weather(arg="value", n=1, flag=True, obj={"a": 1}, x=None)]<|tool_call_end|>'

@@ -39,9 +39,7 @@ def new_parser(tools: Any = None) -> StreamParser:
 
 
 def args_of(deltas: list[dict[str, Any]]) -> str:
-    return "".join(
-        entry["function"].get("arguments", "") for d in deltas for entry in d.get("tool_calls", ())
-    )
+    return "".join(entry["function"].get("arguments", "") for d in deltas for entry in d.get("tool_calls", ()))
 
 
 def content_of(deltas: list[dict[str, Any]]) -> str:
@@ -280,9 +278,7 @@ def test_bare_call_list_followed_by_text() -> None:
 
 
 def test_bare_json_call_list_of_offered_tools_is_a_call() -> None:
-    result = assert_chunking_invariant(
-        '[{"name": "get_weather", "arguments": {"city": "Oslo"}}]', WEATHER_TOOLS
-    )
+    result = assert_chunking_invariant('[{"name": "get_weather", "arguments": {"city": "Oslo"}}]', WEATHER_TOOLS)
     assert calls(result) == [("get_weather", {"city": "Oslo"})]
 
 
@@ -373,7 +369,5 @@ def test_prose_is_held_at_most_until_the_first_word_ends() -> None:
 
 
 def test_bare_json_object_of_an_offered_tool() -> None:
-    result = assert_chunking_invariant(
-        '{"name": "get_weather", "arguments": {"city": "Oslo"}}', WEATHER_TOOLS
-    )
+    result = assert_chunking_invariant('{"name": "get_weather", "arguments": {"city": "Oslo"}}', WEATHER_TOOLS)
     assert calls(result) == [("get_weather", {"city": "Oslo"})]

@@ -101,9 +101,7 @@ def test_streaming_in_token_sized_deltas() -> None:
     messages = []
     for i in range(0, len(text), 3):
         delta = text[i : i + 3]
-        messages.append(
-            parser.extract_tool_calls_streaming(previous, previous + delta, delta, [], [], [], request)
-        )
+        messages.append(parser.extract_tool_calls_streaming(previous, previous + delta, delta, [], [], [], request))
         previous += delta
     messages.append(parser.finish_streaming())
     messages = [m for m in messages if m is not None]
@@ -133,3 +131,29 @@ def test_finish_streaming_flushes_unfinished_call() -> None:
 def test_finish_streaming_before_any_delta() -> None:
     request = make_request()
     assert make_parser(request).finish_streaming() is None
+
+
+def test_through_vllms_composed_parser() -> None:
+    """vLLM's own Parser drives the plugin and calls finish_streaming() at the end."""
+    from vllm.parser.parser_manager import ParserManager
+
+    parser_cls = ParserManager.get_parser(tool_parser_name="lfm2-stream", enable_auto_tools=True)
+    assert parser_cls is not None
+    request = make_request()
+    text = f'Hi {S}[get_weather(city="Paris")]{E} bye <|tool_c'
+    chunks = [text[i : i + 3] for i in range(0, len(text), 3)]
+    streaming = parser_cls(object(), request.tools)
+    messages = [
+        streaming.parse_delta(chunk, [1], request, [1], finished=i == len(chunks) - 1) for i, chunk in enumerate(chunks)
+    ]
+    messages = [m for m in messages if m is not None]
+    assert "".join(m.content or "" for m in messages) == "Hi  bye <|tool_c"
+    arguments = "".join(tc.function.arguments or "" for m in messages for tc in m.tool_calls if tc.function)
+    assert json.loads(arguments) == {"city": "Paris"}
+
+    whole = parser_cls(object(), request.tools)
+    _, content, calls = whole.parse(text, request, enable_auto_tools=True)
+    assert content == "Hi  bye <|tool_c"
+    assert calls is not None and [(c.name, json.loads(c.arguments)) for c in calls] == [
+        ("get_weather", {"city": "Paris"})
+    ]
