@@ -9,21 +9,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server import metrics
 from server.admission import Admission
+from server.auth import APIKeyMiddleware
+from server.body_limit import BodyLimitMiddleware
 from server.context import ServerContext
 from server.engine import Engine
 from server.errors import APIError, InternalError, InvalidRequest, error_body
+from server.lifecycle import watch_engine
 from server.middleware import RequestContextMiddleware
 from server.routes import generate, models, ops, tokenize
 from server.sampling import SamplingDefaults
@@ -44,10 +47,12 @@ def create_app(settings: Settings, engine_factory: EngineFactory) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loader = asyncio.create_task(_load(ctx, engine_factory))
+        watcher = asyncio.create_task(watch_engine(ctx))
         try:
             yield
         finally:
             loader.cancel()
+            watcher.cancel()
             if ctx.engine is not None:
                 ctx.engine.shutdown()
 
@@ -61,6 +66,13 @@ def create_app(settings: Settings, engine_factory: EngineFactory) -> FastAPI:
     for router in (generate.router, models.router, tokenize.router, ops.router):
         app.include_router(router)
     _install_error_handlers(app)
+    # Outermost last: request id and access log see everything, auth runs before any handler.
+    public = ["/metrics"] if settings.metrics_public else []
+    app.add_middleware(APIKeyMiddleware, keys=settings.api_keys(), public=public)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+                           allow_headers=["*"], expose_headers=["X-Request-Id"])
     app.add_middleware(RequestContextMiddleware, model=settings.model_name)
     return app
 
@@ -72,7 +84,7 @@ async def _load(ctx: ServerContext, factory: EngineFactory) -> None:
         log.exception("the engine failed to load; shutting down")
         metrics.ENGINE_HEALTHY.set(0)
         ctx.failed = True
-        os.kill(os.getpid(), signal.SIGTERM)
+        signal.raise_signal(signal.SIGTERM)
         return
     ctx.engine = engine
     metrics.ENGINE_HEALTHY.set(1)
@@ -101,7 +113,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         error = APIError(str(exc.detail))
         error.status = exc.status_code
         error.type = "invalid_request_error" if exc.status_code < 500 else "internal_error"
-        error.code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        error.code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(exc.status_code)
         return JSONResponse(error_body(error), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)

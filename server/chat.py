@@ -33,6 +33,7 @@ class ChatJob:
     logprobs: bool
     include_usage: bool
     arrival: float = field(default_factory=time.perf_counter)
+    record: dict[str, Any] = field(default_factory=dict)  # fields of the request's log line
 
     @property
     def offered(self) -> set[str]:
@@ -149,10 +150,15 @@ def logprobs_json(items: list[TokenLogprob]) -> dict[str, Any]:
 
 def observe_tool_parse(job: ChatJob, decoder: answer.AnswerDecoder, seconds: float) -> None:
     if job.parse_tools:
+        outcomes = decoder.outcomes
         metrics.TOOL_PARSE_SECONDS.observe(seconds)
-        metrics.count_tool_outcomes(decoder.outcomes, job.offered)
+        metrics.count_tool_outcomes(outcomes, job.offered)
+        if outcomes:
+            job.record.setdefault("tool_calls", []).extend(o.outcome for o in outcomes)
 
 
-def count_tokens(job: ChatJob, prompt_tokens: int, completion_tokens: int) -> None:
+def count_tokens(job: Any, prompt_tokens: int, completion_tokens: int) -> None:
     metrics.PROMPT_TOKENS.labels(job.model).inc(prompt_tokens)
     metrics.COMPLETION_TOKENS.labels(job.model).inc(completion_tokens)
+    job.record["prompt_tokens"] = prompt_tokens
+    job.record["completion_tokens"] = completion_tokens

@@ -8,7 +8,6 @@ the stream started is sent as an SSE error event before `[DONE]`, never as a sil
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -63,6 +62,7 @@ async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
                     now = time.perf_counter()
                     if last_chunk is None:
                         metrics.TIME_TO_FIRST_TOKEN.labels(ROUTE).observe(now - job.arrival)
+                        job.record["ttft_s"] = round(now - job.arrival, 4)
                     else:
                         metrics.INTER_TOKEN_LATENCY.labels(ROUTE).observe(now - last_chunk)
                     last_chunk = now
@@ -70,9 +70,6 @@ async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
         if job.include_usage:
             yield framer.usage(usage(prompt_tokens, completion_tokens))
         yield DONE
-    except (asyncio.CancelledError, GeneratorExit):
-        metrics.STREAM_DISCONNECTS.inc()
-        raise
     except APIError as exc:
         yield error_frames(exc)
     except Exception:

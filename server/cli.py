@@ -18,7 +18,7 @@ log = logging.getLogger("lfm2")
 
 def main(argv: list[str] | None = None) -> None:
     settings = CliApp.run(Settings, cli_args=sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level)
     source = resolve(settings)
     if source.fallback:
         settings = settings.model_copy(update={"served_model_name": settings.served_model_name or "tiny"})
@@ -28,10 +28,24 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                timeout_graceful_shutdown=30)
+    from server.lifecycle import DrainingServer
+
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                            timeout_graceful_shutdown=2, access_log=False)  # our drain already waited for requests
+    DrainingServer(config, app.state.ctx).run()
     if app.state.ctx.failed:
         sys.exit(1)  # the engine failed: exit non-zero so the orchestrator restarts us
+
+
+def configure_logging(level: str) -> None:
+    """Structured JSON lines on stderr (vLLM keeps its own format for its own loggers)."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
 
 
 def engine_args(settings: Settings, source: ModelSource) -> dict[str, Any]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from server import metrics, prompts
+from server import prompts
+from server.chat import count_tokens, usage
 from server.context import ServerContext
 from server.engine import Engine, GenerationParams, TokenLogprob
 from server.errors import APIError, InternalError, InvalidRequest
@@ -33,6 +33,7 @@ class CompletionJob:
     echo: bool
     logprobs: bool
     include_usage: bool
+    record: dict[str, Any] = field(default_factory=dict)  # fields of the request's log line
 
 
 def prepare(req: CompletionRequest, ctx: ServerContext, engine: Engine, request_id: str) -> CompletionJob:
@@ -108,7 +109,7 @@ async def complete(job: CompletionJob, generation: Generation) -> dict[str, Any]
             }
             for i in range(n)
         ],
-        "usage": _usage(len(job.prompt_ids), completion_tokens),
+        "usage": usage(len(job.prompt_ids), completion_tokens),
     }
 
 
@@ -130,11 +131,8 @@ async def stream(job: CompletionJob, generation: Generation) -> AsyncIterator[by
                     yield framer.choices([_choice(c.index, c.text, lp, c.finish_reason)])
         _count(job, completion_tokens)
         if job.include_usage:
-            yield framer.usage(_usage(len(job.prompt_ids), completion_tokens))
+            yield framer.usage(usage(len(job.prompt_ids), completion_tokens))
         yield DONE
-    except (asyncio.CancelledError, GeneratorExit):
-        metrics.STREAM_DISCONNECTS.inc()
-        raise
     except APIError as exc:
         yield error_frames(exc)
     except Exception:
@@ -161,11 +159,5 @@ def _choice(index: int, text: str, logprobs: Any = None, finish: str | None = No
     return {"index": index, "text": text, "logprobs": logprobs, "finish_reason": finish}
 
 
-def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens}
-
-
 def _count(job: CompletionJob, completion_tokens: int) -> None:
-    metrics.PROMPT_TOKENS.labels(job.model).inc(len(job.prompt_ids))
-    metrics.COMPLETION_TOKENS.labels(job.model).inc(completion_tokens)
+    count_tokens(job, len(job.prompt_ids), completion_tokens)

@@ -10,6 +10,7 @@ from typing import TypeVar
 from starlette.requests import Request
 
 from server import metrics
+from server.errors import Timeout
 
 T = TypeVar("T")
 
@@ -18,12 +19,14 @@ class ClientDisconnected(Exception):
     """The client closed the connection; nobody is left to answer."""
 
 
-async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
-    """Await `work`, cancelling it (and so aborting its engine request) if the client disconnects."""
+async def unless_disconnected(request: Request, work: Awaitable[T], deadline: float | None = None) -> T:
+    """Await `work`, cancelling it (and so aborting its engine request) if the client disconnects
+    or the deadline (event-loop time) passes first."""
     task = asyncio.ensure_future(work)
     watcher = asyncio.ensure_future(_disconnect(request))
+    timeout = None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
     try:
-        done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({task, watcher}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:
         task.cancel()
         raise
@@ -34,8 +37,10 @@ async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
     task.cancel()
     with contextlib.suppress(BaseException):  # how the abandoned work ends is of no interest
         await task
-    metrics.STREAM_DISCONNECTS.inc()
-    raise ClientDisconnected
+    if watcher in done:
+        metrics.STREAM_DISCONNECTS.inc()
+        raise ClientDisconnected
+    raise Timeout("The request took longer than the server's request timeout.")
 
 
 async def _disconnect(request: Request) -> None:

@@ -1,5 +1,9 @@
 """One ASGI middleware around every request: request id, access metrics, one JSON log line.
 
+The log line carries the request id, route, status, model, duration, and what the services recorded in
+`request.state.record` (prompt and completion tokens, time to first token, tool-call outcomes, whether
+the client disconnected). It never carries prompts, answers or keys.
+
 `X-Request-Id` is taken from the request (or generated), exposed to handlers as
 `request.state.request_id`, used as the engine's request id, and returned on the response.
 Pure ASGI rather than `BaseHTTPMiddleware`, so streaming responses pass through untouched.
@@ -30,7 +34,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
+        record: dict[str, object] = {}  # services add tokens, TTFT, tool outcomes; logged at the end
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["record"] = record
         started = time.perf_counter()
         status = 500
 
@@ -50,7 +57,8 @@ class RequestContextMiddleware:
             metrics.REQUESTS.labels(route, self.model, str(status)).inc()
             metrics.REQUEST_LATENCY.labels(route).observe(elapsed)
             log.info("request", extra={"request_id": request_id, "route": route, "method": scope["method"],
-                                       "status": status, "duration_s": round(elapsed, 4)})
+                                       "status": status, "model": self.model,
+                                       "duration_s": round(elapsed, 4), **record})
 
 
 def _request_id(scope: Scope) -> str:

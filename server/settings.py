@@ -57,7 +57,25 @@ class Settings(BaseSettings):
     max_concurrent_requests: int | None = Field(
         256, ge=1, description="Generation requests in flight; beyond it the server answers 429."
     )
+    api_key: str | None = Field(
+        None, description="Bearer key(s) required on every non-public route; several comma-separated."
+    )
+    api_key_file: str | None = Field(None, description="A file of API keys, one per line.")
+    metrics_public: bool = Field(False, description="Serve /metrics without a key (it is public when no key is set).")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (off when empty).")
+    max_body_bytes: int = Field(8 * 2**20, gt=0, description="Largest request body; beyond it, 413.")
+    request_timeout: float | None = Field(600.0, gt=0, description="Seconds a generation request may take.")
+    shutdown_timeout: float = Field(30.0, ge=0, description="Seconds in-flight requests get to finish on SIGTERM.")
+    keepalive_interval: float = Field(15.0, gt=0, description="Seconds of stream silence before an SSE comment.")
+    log_prompts: bool = Field(False, description="Debug: log rendered prompts (never on by default).")
     log_level: str = "info"
+
+    def api_keys(self) -> list[str]:
+        keys = [k.strip() for k in (self.api_key or "").split(",")]
+        if self.api_key_file:
+            with open(self.api_key_file) as f:
+                keys += [line.strip() for line in f if line.strip() and not line.startswith("#")]
+        return [k for k in keys if k]
 
     @property
     def model_name(self) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
-from starlette.responses import StreamingResponse
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from server.errors import APIError, error_event
+from server import metrics
+from server.errors import APIError, Timeout, error_event
 
 DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keep-alive\n\n"
@@ -42,15 +45,86 @@ class ChunkFramer:
         return self._prefix + b'[],"usage":' + orjson.dumps(usage) + b"}\n\n"
 
 
-class EventStreamResponse(StreamingResponse):
-    """An SSE response that runs `on_close` however it ends, even if the body never started."""
+class EventStreamResponse(Response):
+    """An SSE response with keep-alive comments, a deadline, and a close hook that always runs.
 
-    def __init__(self, body: AsyncIterator[bytes], on_close: Callable[[], Awaitable[None]]) -> None:
-        super().__init__(body, media_type=MEDIA_TYPE, headers=HEADERS)
+    The body is pumped in its own task while this one watches three things: the client going away
+    (the pump is cancelled, which aborts the engine request), silence longer than `keepalive` (a comment
+    line keeps proxies from closing the connection), and the deadline (the pump is cancelled and the
+    stream ends with a timeout error event and `[DONE]`). `on_close` runs however the response ends,
+    even if the body never started.
+    """
+
+    media_type = MEDIA_TYPE
+
+    def __init__(self, body: AsyncIterator[bytes], on_close: Callable[[], Awaitable[None]], *,
+                 keepalive: float = 15.0, deadline: float | None = None) -> None:
+        super().__init__(headers=HEADERS, media_type=MEDIA_TYPE)
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        self._body = body
         self._on_close = on_close
+        self._keepalive = keepalive
+        self._deadline = deadline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            if await self._run(receive, send) == "disconnected":
+                scope.get("state", {}).get("record", {})["disconnected"] = True
+        except OSError:  # the connection broke under us: nobody is left to tell
+            pass
         finally:
             await self._on_close()
+
+    async def _run(self, receive: Receive, send: Send) -> str:
+        loop = asyncio.get_running_loop()
+        lock = asyncio.Lock()
+        last_write = loop.time()
+
+        async def write(data: bytes) -> None:
+            nonlocal last_write
+            async with lock:
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+            last_write = loop.time()
+
+        async def pump() -> None:
+            async for chunk in self._body:
+                await write(chunk)
+
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        pumping = asyncio.ensure_future(pump())
+        listening = asyncio.ensure_future(_wait_disconnect(receive))
+        timed_out = False
+        try:
+            while not pumping.done():
+                wake = last_write + self._keepalive
+                if self._deadline is not None:
+                    wake = min(wake, self._deadline)
+                done, _ = await asyncio.wait({pumping, listening}, timeout=max(0.0, wake - loop.time()),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if listening in done:  # client gone
+                    metrics.STREAM_DISCONNECTS.inc()
+                    pumping.cancel()
+                    return "disconnected"
+                if pumping in done:
+                    break
+                if self._deadline is not None and loop.time() >= self._deadline:
+                    timed_out = True
+                    pumping.cancel()
+                    break
+                if loop.time() - last_write >= self._keepalive:
+                    await write(KEEPALIVE)
+            with contextlib.suppress(asyncio.CancelledError):
+                await pumping
+        finally:
+            listening.cancel()
+            if not pumping.done():
+                pumping.cancel()
+        if timed_out:
+            await write(error_frames(Timeout("The request took longer than the server's request timeout.")))
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return "timed_out" if timed_out else "done"
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass

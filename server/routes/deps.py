@@ -20,3 +20,11 @@ def get_request_id(request: Request) -> str:
 
 Ctx = Annotated[ServerContext, Depends(get_context)]
 RequestId = Annotated[str, Depends(get_request_id)]
+
+
+def get_record(request: Request) -> dict[str, object]:
+    record: dict[str, object] = request.state.record
+    return record
+
+
+Record = Annotated[dict[str, object], Depends(get_record)]

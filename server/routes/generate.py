@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -10,11 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from server import chat, chat_stream, completions
-from server.admission import Permit
+from server.context import ServerContext
 from server.disconnect import ClientDisconnected, unless_disconnected
+from server.engine import Engine
 from server.generation import Generation
 from server.protocol import ChatCompletionRequest, CompletionRequest
-from server.routes.deps import Ctx, RequestId
+from server.routes.deps import Ctx, Record, RequestId
 from server.sse import EventStreamResponse
 
 router = APIRouter(prefix="/v1", tags=["generation"])
@@ -23,41 +25,44 @@ CLIENT_CLOSED = 499
 
 @router.post("/chat/completions", summary="Create a chat completion (OpenAI-compatible)")
 async def create_chat_completion(body: ChatCompletionRequest, request: Request, ctx: Ctx,
-                                 request_id: RequestId) -> Response:
+                                 request_id: RequestId, record: Record) -> Response:
     ctx.check_model(body.model)
     engine = ctx.ready_engine()
     job = chat.prepare(body, ctx, engine, request_id)
-    return await _answer(request, ctx.admission.admit(), engine, job, body.stream,
-                         chat_stream.stream, chat.complete)
+    job.record = record
+    return await _answer(request, ctx, engine, job, body.stream, chat_stream.stream, chat.complete)
 
 
 @router.post("/completions", summary="Create a text completion (OpenAI-compatible)")
 async def create_completion(body: CompletionRequest, request: Request, ctx: Ctx,
-                            request_id: RequestId) -> Response:
+                            request_id: RequestId, record: Record) -> Response:
     ctx.check_model(body.model)
     engine = ctx.ready_engine()
     job = completions.prepare(body, ctx, engine, request_id)
-    return await _answer(request, ctx.admission.admit(), engine, job, body.stream,
-                         completions.stream, completions.complete)
+    job.record = record
+    return await _answer(request, ctx, engine, job, body.stream, completions.stream, completions.complete)
 
 
 async def _answer(
     request: Request,
-    permit: Permit,
-    engine: Any,
+    ctx: ServerContext,
+    engine: Engine,
     job: Any,
     stream: bool,
     streamer: Callable[[Any, Generation], AsyncIterator[bytes]],
     completer: Callable[[Any, Generation], Awaitable[dict[str, Any]]],
 ) -> Response:
-    async with permit:
+    timeout = ctx.settings.request_timeout
+    deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+    async with ctx.admission.admit() as permit:
         try:
             generation = await unless_disconnected(
-                request, Generation.start(engine, job.prompt_ids, job.params, job.request_id))
+                request, Generation.start(engine, job.prompt_ids, job.params, job.request_id), deadline)
             if not stream:
-                payload = await unless_disconnected(request, completer(job, generation))
+                payload = await unless_disconnected(request, completer(job, generation), deadline)
                 return Response(orjson.dumps(payload), media_type="application/json")
         except ClientDisconnected:
+            job.record["disconnected"] = True
             return Response(status_code=CLIENT_CLOSED)
         permit.keep()
 
@@ -65,4 +70,5 @@ async def _answer(
             await generation.aclose()
             permit.release_kept()
 
-        return EventStreamResponse(streamer(job, generation), on_close)
+        return EventStreamResponse(streamer(job, generation), on_close,
+                                   keepalive=ctx.settings.keepalive_interval, deadline=deadline)

@@ -1,0 +1,70 @@
+"""Process lifecycle: graceful drain on SIGTERM, and exit when the engine dies.
+
+SIGTERM (or Ctrl-C) starts a drain instead of uvicorn's immediate stop: `/ready` turns 503 at once,
+new generation requests get 503 while the socket stays open (so load balancers see a clean answer, not
+a refused connection), in-flight requests get `shutdown_timeout` seconds to finish, then the server
+stops and whatever still runs is cancelled, which aborts its engine requests. The process then exits 0.
+A second signal stops at once.
+
+If the engine dies, the watcher marks the context failed and stops the server; `lfm2-serve` then exits
+non-zero so the orchestrator restarts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from types import FrameType
+
+import uvicorn
+
+from server import metrics
+from server.context import ServerContext
+
+log = logging.getLogger(__name__)
+DRAIN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+ENGINE_CHECK_INTERVAL = 1.0
+
+
+class DrainingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, ctx: ServerContext) -> None:
+        super().__init__(config)
+        self.ctx = ctx
+        self._drain_task: asyncio.Task[None] | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.ctx.failed:
+            self.should_exit = True  # not recorded as a signal: we exit 1 ourselves, not by SIGTERM
+            return
+        if sig in DRAIN_SIGNALS and self._drain_task is None and not self.should_exit:
+            loop = asyncio.get_running_loop()
+            self._drain_task = loop.create_task(self._drain())
+            return
+        super().handle_exit(sig, frame)
+
+    async def _drain(self) -> None:
+        ctx = self.ctx
+        ctx.draining = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ctx.settings.shutdown_timeout
+        log.info("draining: %d request(s) in flight, up to %.0fs", ctx.admission.in_flight,
+                 ctx.settings.shutdown_timeout)
+        while ctx.admission.in_flight > 0 and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        if ctx.admission.in_flight:
+            log.warning("drain timeout: aborting %d request(s)", ctx.admission.in_flight)
+        self.should_exit = True
+
+
+async def watch_engine(ctx: ServerContext) -> None:
+    """Poll the engine's health flag; on death, mark the context failed and stop the server."""
+    while True:
+        await asyncio.sleep(ENGINE_CHECK_INTERVAL)
+        engine = ctx.engine
+        if engine is not None and engine.dead:
+            log.error("the inference engine died; stopping so the orchestrator restarts us")
+            metrics.ENGINE_HEALTHY.set(0)
+            ctx.failed = True
+            signal.raise_signal(signal.SIGTERM)
+            return
