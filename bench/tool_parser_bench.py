@@ -127,7 +127,7 @@ def main() -> None:
     options = cli.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")]
 
-    print("command:", " ".join([os.path.basename(sys.executable), *sys.argv]))
+    print("command:", " ".join([os.path.relpath(sys.executable), *sys.argv]))
     print(
         f"machine: {platform.platform()}, {platform.machine()}, {platform.processor() or '?'}, "
         f"cpu_count={os.cpu_count()}, python {platform.python_version()}"

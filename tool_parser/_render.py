@@ -23,7 +23,10 @@ _NAME = re.compile(r"[^\W\d][\w.\-]*")
 
 
 def render(tool_calls: list[dict[str, Any]]) -> str:
-    """`<|tool_call_start|>[name(arg="value", n=1)]<|tool_call_end|>` for the calls."""
+    """`<|tool_call_start|>[name(arg="value", n=1)]<|tool_call_end|>` for the calls
+    ("" for no calls)."""
+    if not tool_calls:
+        return ""
     calls = ", ".join(_render_call(call) for call in tool_calls)
     # `<` only occurs inside string literals here; escaping "<|" keeps special-token
     # text in a value (a marker, `<|im_end|>`) from reading as markup.
@@ -60,9 +63,7 @@ def _literal(value: Any) -> str:
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else "None"
     if isinstance(value, Mapping):
-        items = ", ".join(
-            f"{json.dumps(str(k), ensure_ascii=False)}: {_literal(v)}" for k, v in value.items()
-        )
+        items = ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_literal(v)}" for k, v in value.items())
         return "{" + items + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_literal(item) for item in value) + "]"

@@ -43,7 +43,8 @@ def _schema_types(schema: object) -> Types | None:
         return frozenset(t for t in declared if isinstance(t, str))
     found: set[str] = set()
     for key in ("anyOf", "oneOf"):
-        for member in schema.get(key) or ():
+        members = schema.get(key)
+        for member in members if isinstance(members, list) else ():
             member_types = _schema_types(member)
             if member_types is None:
                 return None
@@ -61,9 +62,8 @@ def _tool_schema(tool: object) -> ToolSchema | None:
     properties = parameters.get("properties") if isinstance(parameters, Mapping) else None
     if not isinstance(properties, Mapping):
         properties = {}
-    names = tuple(str(key) for key in properties)
-    types = {name: _schema_types(properties[name]) for name in names}
-    return ToolSchema(function["name"], names, types)
+    types = {str(key): _schema_types(value) for key, value in properties.items()}
+    return ToolSchema(function["name"], tuple(types), types)
 
 
 class ToolIndex:
@@ -99,9 +99,16 @@ def _matches(value: object, types: Types) -> bool:
     return isinstance(value, dict) and "object" in types
 
 
+def _int(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() converts
+        return _NO_CHANGE
+
+
 def _to_integer(value: object, raw: str | None) -> Any:
     if isinstance(value, str) and _INT_TEXT.fullmatch(value):
-        return int(value)
+        return _int(value)
     number = _to_number(value, raw) if isinstance(value, str) else value
     if isinstance(number, float) and number.is_integer():
         return int(number)
@@ -112,7 +119,7 @@ def _to_number(value: object, raw: str | None) -> Any:
     if not isinstance(value, str):
         return _NO_CHANGE
     if _INT_TEXT.fullmatch(value):
-        return int(value)
+        return _int(value)
     try:
         number = float(value)
     except ValueError:
@@ -138,7 +145,7 @@ def _to_json_container(kind: type) -> Callable[[object, str | None], Any]:
             return _NO_CHANGE
         try:
             decoded = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return _NO_CHANGE
         return decoded if isinstance(decoded, kind) else _NO_CHANGE
 

@@ -29,6 +29,7 @@ _WORD_CHARS = re.compile(r"\w*")
 STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
 _NUMBER_START = frozenset("0123456789+-.")
 _OPENERS = {"[": "]", "(": ")", "{": "}"}
+MAX_DEPTH = 100  # deeper nesting is not a tool argument; it would only overflow json
 
 
 def skip_ws(text: str, pos: int) -> int:
@@ -142,6 +143,8 @@ class ValueLexer:
             self._token = []
             self.state = LexState.NUMBER if kind is ValueKind.NUMBER else LexState.WORD
             return pos
+        if len(self._stack) >= MAX_DEPTH:
+            return self._fail(pos)
         closer = _OPENERS[char]
         self._stack.append(_Frame(closer, closer == "}"))
         self._emit(self._lead + ("{" if closer == "}" else "["))

@@ -74,9 +74,7 @@ def _delta_message(deltas: list[dict[str, Any]]) -> DeltaMessage | None:
                     index=entry["index"],
                     id=entry.get("id"),
                     type=entry.get("type"),
-                    function=DeltaFunctionCall(
-                        name=function.get("name"), arguments=function.get("arguments")
-                    ),
+                    function=DeltaFunctionCall(name=function.get("name"), arguments=function.get("arguments")),
                 )
             )
     if not content and not calls:
@@ -105,9 +103,7 @@ class Lfm2StreamToolParser(ToolParser):
     def _tools_for(self, request: Any) -> list[dict[str, Any]]:
         return _tool_dicts(self.tools or getattr(request, "tools", None))
 
-    def extract_tool_calls(
-        self, model_output: str, request: ChatCompletionRequest
-    ) -> ExtractedToolCallInformation:
+    def extract_tool_calls(self, model_output: str, request: ChatCompletionRequest) -> ExtractedToolCallInformation:
         result = tool_parser.parse(model_output, self._tools_for(request))
         tool_calls = [
             ToolCall(

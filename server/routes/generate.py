@@ -67,8 +67,10 @@ async def _answer(
         permit.keep()
 
         async def on_close() -> None:
-            await generation.aclose()
-            permit.release_kept()
+            try:
+                await generation.aclose()
+            finally:
+                permit.release_kept()
 
         return EventStreamResponse(streamer(job, generation), on_close,
                                    keepalive=ctx.settings.keepalive_interval, deadline=deadline)

@@ -198,3 +198,23 @@ def test_several_blocks_indices_are_dense() -> None:
     result = assert_chunking_invariant(f"{S}[a()]{E}{S}[b(), c()]{E}{S}[d()]{E}")
     assert [c["function"]["name"] for c in result.tool_calls] == ["a", "b", "c", "d"]
     assert [c["id"] for c in result.tool_calls] == ["call_0", "call_1", "call_2", "call_3"]
+
+
+def test_nesting_deeper_than_the_limit_fails_cleanly() -> None:
+    from tool_parser._value_lexer import MAX_DEPTH
+
+    ok = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert len(calls(parse(f"{S}[f(a={ok})]{E}"))) == 1
+    deep = "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    result = parse(f"{S}[f(a={deep})]{E}")
+    assert result.tool_calls == [] and outcomes(result) == [("f", "failed")]
+    huge = "[" * 100_000
+    assert outcomes(parse(f"{S}[f(a={huge}")) == [("f", "failed")]
+
+
+def test_pathological_values_never_raise() -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"properties": {"i": {"type": "integer"}}}}}]
+    deep_json = "[" * 100_000 + "]" * 100_000
+    for body in (f'i="{"9" * 5000}"', f"i='{deep_json}'", f"i={'9' * 5000}"):
+        parse(f"{S}[f({body})]{E}", tools)
+    parse(f'{S}[{{"name": "f", "arguments": "{deep_json}"}}]{E}', tools)

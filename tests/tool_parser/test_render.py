@@ -71,3 +71,7 @@ def test_special_token_text_in_values_is_escaped() -> None:
     text = render([openai_call("f", arguments), openai_call("has space", {"<|": "\\<|"})])
     assert text.count("<|") == 2  # the two markers
     assert calls(parse(text)) == [("f", arguments), ("has space", {"<|": "\\<|"})]
+
+
+def test_no_calls_render_nothing() -> None:
+    assert render([]) == ""

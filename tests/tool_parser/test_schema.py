@@ -159,3 +159,20 @@ def test_tool_index() -> None:
 )
 def test_coerce_edges(value: Any, types: set[str], expected: tuple[Any, bool]) -> None:
     assert coerce(value, frozenset(types)) == expected
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"properties": {"x": {"anyOf": 3}}},
+        {"properties": {"x": {"type": 3}}},
+        {"properties": {"x": None, 1: {"type": "integer"}}},
+        {"properties": []},
+        {"properties": {"x": {"oneOf": [{"type": "integer"}, "junk"]}}},
+        "junk",
+    ],
+)
+def test_malformed_schemas_are_tolerated(parameters: Any) -> None:
+    tools = [{"type": "function", "function": {"name": "g", "parameters": parameters}}]
+    result = assert_chunking_invariant(f'{S}[g(x="1")]{E}', tools)
+    assert [name for name, _ in calls(result)] == ["g"]

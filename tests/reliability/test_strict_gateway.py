@@ -1,0 +1,175 @@
+"""A gateway with keys, a small concurrency cap and a short deadline, on the real engine.
+
+The module's last test sends SIGTERM and checks the graceful drain, so it runs last on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import time
+
+import httpx
+import pytest
+
+from server.app import create_app
+from server.settings import Settings
+from tests.conftest import start_gateway, stop_gateway
+
+pytestmark = pytest.mark.engine
+
+KEYS = ["key-one", "key-two"]
+FILE_KEY = "key-from-file"
+LIMIT = 2
+MESSAGES = [{"role": "user", "content": "hi"}]
+LONG = {"messages": MESSAGES, "max_tokens": 7000, "min_tokens": 7000, "ignore_eos": True}
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory):
+    key_file = tmp_path_factory.mktemp("keys") / "keys.txt"
+    key_file.write_text(f"# operators\n{FILE_KEY}\n")
+    gw = start_gateway(
+        ["--api-key", ",".join(KEYS), "--api-key-file", str(key_file), "--max-concurrent-requests", str(LIMIT),
+         "--request-timeout", "4", "--shutdown-timeout", "20", "--max-body-bytes", "200000"],
+        name="strict")
+    yield gw
+    stop_gateway(gw)
+
+
+def auth(key: str = KEYS[0]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def registered_routes() -> list[tuple[str, str]]:
+    app = create_app(Settings(model="tiny"), lambda: None)  # type: ignore[arg-type,return-value]
+    routes = []
+    for route in app.routes:
+        for method in sorted(getattr(route, "methods", None) or ()):
+            if method != "HEAD":
+                routes.append((method, re.sub(r"\{[^}]+\}", "tiny", route.path)))
+    return routes
+
+
+def test_every_route_needs_a_key_except_public(strict):
+    routes = registered_routes()
+    assert ("POST", "/v1/chat/completions") in routes and ("GET", "/docs") in routes
+    for method, path in routes:
+        r = httpx.request(method, strict.base_url + path, json={}, timeout=30)
+        if path in ("/health", "/ready"):
+            assert r.status_code == 200, (method, path)
+            continue
+        assert r.status_code == 401, (method, path, r.status_code)
+        assert r.json()["error"]["type"] == "authentication_error"
+        assert r.headers["www-authenticate"] == "Bearer"
+        bad = httpx.request(method, strict.base_url + path, json={}, headers=auth("wrong"), timeout=30)
+        assert bad.status_code == 401, (method, path)
+
+
+@pytest.mark.parametrize("key", [*KEYS, FILE_KEY])
+def test_each_configured_key_works(strict, key):
+    r = httpx.post(strict.api + "/chat/completions", headers=auth(key),
+                   json={"messages": MESSAGES, "max_tokens": 2}, timeout=60)
+    assert r.status_code == 200
+
+
+def test_body_over_limit_is_413(strict):
+    r = httpx.post(strict.api + "/chat/completions", headers=auth(),
+                   json={"messages": [{"role": "user", "content": "x" * 300000}]}, timeout=60)
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "request_too_large"
+
+
+def test_non_stream_deadline_is_504(strict):
+    r = httpx.post(strict.api + "/chat/completions", headers=auth(), json=LONG, timeout=60)
+    assert r.status_code == 504
+    assert r.json()["error"]["type"] == "timeout"
+
+
+def test_stream_deadline_ends_with_error_event(strict):
+    with httpx.stream("POST", strict.api + "/chat/completions", headers=auth(), json={**LONG, "stream": True},
+                      timeout=60) as r:
+        assert r.status_code == 200
+        lines = [line for line in r.iter_lines() if line]
+    assert lines[-2] == "event: error" or lines[-3] == "event: error"
+    assert lines[-1] == "data: [DONE]"
+    errors = [json.loads(line[6:]) for line in lines if line.startswith("data: {\"error\"")]
+    assert errors and errors[0]["error"]["type"] == "timeout"
+
+
+def test_overload_answers_only_200_or_429(strict):
+    body = {"messages": MESSAGES, "max_tokens": 300, "min_tokens": 300, "ignore_eos": True, "stream": True}
+
+    async def one(client: httpx.AsyncClient) -> tuple[int, str | None]:
+        async with client.stream("POST", "/v1/chat/completions", json=body, headers=auth()) as r:
+            text = (await r.aread()).decode()
+            if r.status_code == 200:
+                assert text.endswith("data: [DONE]\n\n")
+                assert "event: error" not in text
+            return r.status_code, r.headers.get("retry-after")
+
+    async def storm() -> tuple[list[tuple[int, str | None]], list[float]]:
+        health_times: list[float] = []
+        async with httpx.AsyncClient(base_url=strict.base_url, timeout=120) as client:
+            tasks = [asyncio.create_task(one(client)) for _ in range(4 * LIMIT)]
+            while not all(t.done() for t in tasks):
+                t0 = time.perf_counter()
+                assert (await client.get("/health")).status_code == 200
+                health_times.append(time.perf_counter() - t0)
+                await asyncio.sleep(0.2)
+            return [t.result() for t in tasks], health_times
+
+    results, health_times = asyncio.run(storm())
+    statuses = [s for s, _ in results]
+    assert set(statuses) <= {200, 429}
+    assert statuses.count(200) >= LIMIT and statuses.count(429) >= 1
+    assert all(ra is not None and int(ra) >= 1 for s, ra in results if s == 429)
+    assert max(health_times) < 2.0
+    assert strict.metric("lfm2_requests_in_flight") == 0
+
+
+def test_overload_memory_stays_flat(strict):
+    import psutil
+
+    proc = psutil.Process(strict.process.pid)
+    body = {"messages": MESSAGES, "max_tokens": 50, "stream": True}
+
+    async def burst() -> None:
+        async with httpx.AsyncClient(base_url=strict.base_url, timeout=120, headers=auth()) as client:
+            await asyncio.gather(*(client.post("/v1/chat/completions", json=body) for _ in range(8 * LIMIT)))
+
+    asyncio.run(burst())
+    before = proc.memory_info().rss
+    for _ in range(3):
+        asyncio.run(burst())
+    growth = proc.memory_info().rss - before
+    assert growth < 64 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB over three overload bursts"
+
+
+def test_sigterm_drains_in_flight_streams_then_exits_zero(strict):
+    body = {"messages": MESSAGES, "max_tokens": 200, "min_tokens": 200, "ignore_eos": True, "stream": True}
+
+    async def scenario() -> tuple[list[str], int, int]:
+        async with httpx.AsyncClient(base_url=strict.base_url, timeout=120, headers=auth()) as client:
+            async def stream() -> str:
+                async with client.stream("POST", "/v1/chat/completions", json=body) as r:
+                    assert r.status_code == 200
+                    return (await r.aread()).decode()
+
+            streams = [asyncio.create_task(stream()) for _ in range(LIMIT)]
+            await asyncio.sleep(0.5)
+            strict.process.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.3)
+            ready = (await client.get("/ready")).status_code
+            new = (await client.post("/v1/chat/completions", json={"messages": MESSAGES, "max_tokens": 2}))
+            return await asyncio.gather(*streams), ready, new.status_code
+
+    texts, ready, new_status = asyncio.run(scenario())
+    assert ready == 503
+    assert new_status == 503
+    for text in texts:
+        assert text.endswith("data: [DONE]\n\n")
+        assert '"finish_reason":"length"' in text
+    assert strict.process.wait(60) == 0
