@@ -16,16 +16,26 @@ Delta = dict[str, Any]
 
 
 class AnswerDecoder:
-    __slots__ = ("_parser", "_reasoning", "called_tools")
+    __slots__ = ("_call_indices", "_parser", "_reasoning")
 
     def __init__(self, tools: list[dict[str, Any]] | None, *, parse_tools: bool, reasoning: bool = True) -> None:
         self._reasoning = ReasoningSplitter() if reasoning else None
         self._parser = tool_parser.StreamParser(tools=tools) if parse_tools else None
-        self.called_tools = False
+        self._call_indices: set[int] = set()
 
     @property
     def outcomes(self) -> list[Any]:
         return list(self._parser.outcomes) if self._parser else []
+
+    @property
+    def failed_calls(self) -> set[int]:
+        """Calls that were streamed and then failed to parse (their text went to content)."""
+        return set(self._parser.failed_indices) if self._parser else set()
+
+    @property
+    def called_tools(self) -> bool:
+        """Whether the answer holds at least one call that parsed (finish_reason `tool_calls`)."""
+        return bool(self._call_indices - self.failed_calls)
 
     def feed(self, text: str) -> list[Delta]:
         if not text:
@@ -56,13 +66,18 @@ class AnswerDecoder:
         return self._mark(self._parser.feed(text))
 
     def _mark(self, deltas: list[Delta]) -> list[Delta]:
-        if not self.called_tools and any("tool_calls" in d for d in deltas):
-            self.called_tools = True
+        for delta in deltas:
+            for fragment in delta.get("tool_calls", ()):
+                self._call_indices.add(fragment["index"])
         return deltas
 
 
-def merge(deltas: list[Delta]) -> dict[str, Any]:
-    """Fold a choice's deltas into one assistant message (the non-streaming answer)."""
+def merge(deltas: list[Delta], failed: set[int] | frozenset[int] = frozenset()) -> dict[str, Any]:
+    """Fold a choice's deltas into one assistant message (the non-streaming answer).
+
+    Calls in `failed` were streamed before they turned out malformed; their text is already in the
+    content, so they are left out, as `tool_parser.parse` does.
+    """
     content: list[str] = []
     reasoning: list[str] = []
     calls: dict[int, dict[str, Any]] = {}
@@ -72,6 +87,8 @@ def merge(deltas: list[Delta]) -> dict[str, Any]:
         if "reasoning_content" in delta:
             reasoning.append(delta["reasoning_content"])
         for fragment in delta.get("tool_calls", ()):
+            if fragment["index"] in failed:
+                continue
             call = calls.get(fragment["index"])
             fn = fragment.get("function", {})
             if call is None:
@@ -82,7 +99,8 @@ def merge(deltas: list[Delta]) -> dict[str, Any]:
                 }
             else:
                 call["function"]["arguments"] += fn.get("arguments", "")
-    message: dict[str, Any] = {"role": "assistant", "content": "".join(content) or None}
+    text = "".join(content)
+    message: dict[str, Any] = {"role": "assistant", "content": text if text.strip() or not calls else None}
     if reasoning:
         message["reasoning_content"] = "".join(reasoning)
     if calls:

@@ -102,7 +102,8 @@ async def complete(job: ChatJob, generation: Generation) -> dict[str, Any]:
     for i in range(n):
         decoder = job.decoder()
         started = time.process_time()
-        message = answer.merge(decoder.feed("".join(texts[i])) + decoder.close())
+        deltas = decoder.feed("".join(texts[i])) + decoder.close()
+        message = answer.merge(deltas, decoder.failed_calls)
         observe_tool_parse(job, decoder, time.process_time() - started)
         choices.append({
             "index": i,

@@ -11,6 +11,8 @@ import httpx
 from tests.integration.forcing import WEATHER_TOOL, force
 
 TOOL_CALL = '<|tool_call_start|>[get_weather(city="Paris")]<|tool_call_end|>'
+# Forced, so the stream has one chunk per token and inter-token gaps to measure.
+STREAMED = "Sunny and mild in Paris today, with a light breeze."
 MESSAGES = [{"role": "user", "content": "What is the weather in Paris?"}]
 
 
@@ -30,11 +32,11 @@ def send_traffic(base_url: str) -> None:
 
         chunks = 0
         with client.stream("POST", "/v1/chat/completions",
-                           json={**chat, "stream": True, "min_tokens": 4, "ignore_eos": True}) as stream:
+                           json={**chat, "max_tokens": 64, "stream": True, **force(STREAMED)}) as stream:
             assert stream.status_code == 200
             for line in stream.iter_lines():
                 chunks += line.startswith("data: {")
-        assert chunks >= 2, "the streamed answer had fewer than two chunks"
+        assert chunks >= 4, f"the streamed answer had {chunks} chunks"
 
         tool = client.post("/v1/chat/completions",
                            json={**chat, "max_tokens": 64, "tools": [WEATHER_TOOL], **force(TOOL_CALL)})

@@ -28,7 +28,7 @@ def test_disconnect_storm_leaves_nothing_running(gateway):
 
     async def storm() -> None:
         async with httpx.AsyncClient(base_url=gateway.base_url, timeout=60) as client:
-            for round_ in range(10):  # 100 disconnects, ten at a time, half of them before the first token
+            for _ in range(10):  # 100 disconnects, ten at a time, half of them before the first token
                 tasks = [hang_up(client, i % 2 == 0) for i in range(10)]
                 await asyncio.gather(*tasks)
             # clients that give up while their request is still queued
