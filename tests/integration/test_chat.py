@@ -142,3 +142,25 @@ def test_ops_endpoints(gateway):
     assert "lfm2_requests_total" in metrics
     assert httpx.get(gateway.base_url + "/openapi.json").json()["paths"]["/v1/chat/completions"]
     assert httpx.get(gateway.base_url + "/docs").status_code == 200
+
+
+def test_thinking_goes_to_reasoning_content(client):
+    text = "<think>The user wants a greeting.</think>\nHello!"
+    out = client.chat.completions.create(model="tiny", messages=MESSAGES, max_tokens=60, extra_body=force(text))
+    message = out.choices[0].message
+    assert message.reasoning_content == "The user wants a greeting."
+    assert message.content == "Hello!"
+    chunks = list(client.chat.completions.create(model="tiny", messages=MESSAGES, max_tokens=60, stream=True,
+                                                 extra_body=force(text)))
+    deltas = [c.choices[0].delta for c in chunks if c.choices]
+    assert "".join(getattr(d, "reasoning_content", None) or "" for d in deltas) == "The user wants a greeting."
+    assert "".join(d.content or "" for d in deltas) == "Hello!"
+
+
+def test_greedy_is_repeatable(gateway):
+    def run(**extra):
+        r = httpx.post(gateway.api + "/chat/completions", timeout=60, json={
+            "messages": MESSAGES, "max_tokens": 8, "min_tokens": 8, "ignore_eos": True, **extra})
+        return r.json()["choices"][0]["message"]["content"]
+
+    assert run(temperature=0) == run(temperature=0)

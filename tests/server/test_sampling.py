@@ -1,0 +1,42 @@
+"""LFM2's recommended sampling applies only where a request leaves a value unset."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.errors import InvalidRequest
+from server.protocol import ChatCompletionRequest
+from server.sampling import SamplingDefaults, generation_params
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+DEFAULTS = SamplingDefaults(temperature=0.3, min_p=0.15, repetition_penalty=1.05)
+
+
+def params(**fields):
+    req = ChatCompletionRequest(messages=MESSAGES, **fields)
+    return generation_params(req, prompt_len=10, max_model_len=100, defaults=DEFAULTS, max_tokens=req.output_limit)
+
+
+def test_unset_values_get_lfm2_defaults():
+    p = params()
+    assert (p.temperature, p.min_p, p.repetition_penalty) == (0.3, 0.15, 1.05)
+    assert p.max_tokens == 90  # the rest of the context
+
+
+def test_request_values_win():
+    p = params(temperature=0.0, min_p=0.0, repetition_penalty=1.0, top_k=-1, max_completion_tokens=5)
+    assert (p.temperature, p.min_p, p.repetition_penalty, p.top_k, p.max_tokens) == (0.0, 0.0, 1.0, 0, 5)
+
+
+def test_context_overflow_names_the_limit():
+    with pytest.raises(InvalidRequest) as exc:
+        params(max_tokens=91)
+    assert exc.value.code == "context_length_exceeded"
+    assert "100" in exc.value.message
+
+
+def test_structured_outputs_win_over_response_format():
+    req = ChatCompletionRequest(messages=MESSAGES, structured_outputs={"regex": "a+"})
+    p = generation_params(req, prompt_len=1, max_model_len=10, defaults=DEFAULTS, max_tokens=None,
+                          structured={"json": {}})
+    assert p.structured == {"regex": "a+"}

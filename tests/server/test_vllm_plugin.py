@@ -1,0 +1,37 @@
+"""Our vLLM general plugin: installed as an entry point, and LFM2 configs without conv_dim load."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import pytest
+
+pytest.importorskip("vllm")
+
+
+def test_installed_as_vllm_general_plugin():
+    plugins = {ep.name: ep.value for ep in entry_points(group="vllm.general_plugins")}
+    assert plugins.get("lfm2") == "server.vllm_plugin:register"
+
+
+def test_transformers5_config_gets_conv_and_block_dims():
+    from transformers import Lfm2Config
+
+    from server.vllm_plugin import register
+
+    register()
+    written_by_transformers5 = Lfm2Config(hidden_size=256, num_hidden_layers=2).to_dict()
+    assert "conv_dim" not in written_by_transformers5
+    config = Lfm2Config.from_dict(written_by_transformers5)
+    assert (config.conv_dim, config.block_dim) == (256, 256)
+    liquid = Lfm2Config.from_dict({**written_by_transformers5, "conv_dim": 128, "block_dim": 192})
+    assert (liquid.conv_dim, liquid.block_dim) == (128, 192)
+
+
+def test_architecture_registered():
+    from vllm import ModelRegistry
+
+    from server.vllm_plugin import register
+
+    register()
+    assert "Lfm2ForCausalLM" in ModelRegistry.get_supported_archs()
