@@ -28,7 +28,8 @@ RUN python3 -m pip list --format=freeze > /tmp/image-packages.txt \
     && python3 -c "import server.cli, vllm; print('vllm', vllm.__version__)"
 
 # Non-root; the cache directory exists and is ours, so a fresh named volume mounted there inherits it.
-RUN useradd --system --uid 10001 --create-home --home-dir /home/lfm2 --shell /usr/sbin/nologin lfm2 \
+RUN groupadd --system --gid 10001 lfm2 \
+    && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/lfm2 --shell /usr/sbin/nologin lfm2 \
     && mkdir -p /cache/huggingface \
     && chown -R lfm2:lfm2 /cache /app
 USER 10001:10001

@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install serve test lint unit bench clean
+.PHONY: install serve test test-tools lint unit bench clean
 
 $(STAMP): pyproject.toml scripts/install.sh
 	bash scripts/install.sh
@@ -19,7 +19,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check server tool_parser tests bench
 	$(BIN)/mypy
 
-test: lint
+test-tools: $(STAMP)
+	bash scripts/install-test-tools.sh
+
+test: lint test-tools
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 unit: $(STAMP)

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from tests.deploy import dashboards
+from tests.deploy.binaries import find
 from tests.deploy.dashboards import ROOT
-from tests.deploy.tools import find
 
 GRAFANA = ROOT / "deploy" / "grafana"
 

@@ -1,0 +1,111 @@
+"""The compose files: Docker Compose itself validates them (`config`), then the merged model is read.
+
+Compose needs the `.env` the files name, so each check runs in a copy of the project made from
+.env.example: that the example is a valid env file is part of what is checked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from server.settings import Settings
+from tests.deploy.binaries import compose
+from tests.deploy.dashboards import ROOT
+
+GPU_FILE = "docker-compose.yml"
+CPU_FILE = "docker-compose.cpu.yml"
+# Where the CPU gateway may differ from the GPU one; everything else must stay the same.
+CPU_DIFFERS = {"build", "image", "deploy", "environment"}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root: Path = tmp_path_factory.mktemp("compose")
+    for name in (GPU_FILE, CPU_FILE, "Dockerfile", "Dockerfile.cpu"):
+        shutil.copy(ROOT / name, root / name)
+    shutil.copy(ROOT / ".env.example", root / ".env")
+    (root / "deploy").symlink_to(ROOT / "deploy")
+    return root
+
+
+def config(project: Path, file: str) -> dict:
+    result = subprocess.run([*compose(), "-f", file, "config"], cwd=project, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, f"compose config {file}:\n{result.stderr}"
+    return dict(yaml.safe_load(result.stdout))
+
+
+@pytest.fixture(scope="module")
+def gpu(project) -> dict:
+    return config(project, GPU_FILE)
+
+
+@pytest.fixture(scope="module")
+def cpu(project) -> dict:
+    return config(project, CPU_FILE)
+
+
+def test_both_stacks_have_the_gateway_prometheus_and_grafana(gpu, cpu):
+    assert set(gpu["services"]) == set(cpu["services"]) == {"gateway", "prometheus", "grafana"}
+
+
+def test_gpu_reservation_by_default_and_none_on_cpu(gpu, cpu):
+    (device,) = gpu["services"]["gateway"]["deploy"]["resources"]["reservations"]["devices"]
+    assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
+    assert gpu["services"]["gateway"]["build"]["dockerfile"] == "Dockerfile"
+    assert "deploy" not in cpu["services"]["gateway"]
+    assert cpu["services"]["gateway"]["build"]["dockerfile"] == "Dockerfile.cpu"
+
+
+@pytest.mark.parametrize("stack", ["gpu", "cpu"])
+def test_gateway_service(stack, request):
+    gateway = request.getfixturevalue(stack)["services"]["gateway"]
+    check = gateway["healthcheck"]
+    assert check["test"][0] == "CMD" and "http://127.0.0.1:8000/ready" in " ".join(check["test"])
+    assert "start_period" in check
+    assert ("hf-cache", "/cache/huggingface") in [mount(v) for v in gateway["volumes"]]
+    assert gateway["environment"]["HF_HOME"] == "/cache/huggingface"
+    assert gateway["environment"]["LFM2_PORT"] == "8000"
+    assert gateway["environment"]["LFM2_DTYPE"] == "auto"  # from .env: the env file is read
+
+
+def mount(volume: str | dict) -> tuple[str, str]:
+    """(source, target): Compose v1 prints the short syntax, v2 the long one."""
+    if isinstance(volume, dict):
+        return volume["source"], volume["target"]
+    source, target = volume.split(":")[:2]
+    return source, target
+
+
+def test_cpu_gateway_matches_gpu_gateway_elsewhere(gpu, cpu):
+    g, c = gpu["services"]["gateway"], cpu["services"]["gateway"]
+    for key in (set(g) | set(c)) - CPU_DIFFERS:
+        assert g.get(key) == c.get(key), f"gateway.{key} differs between {GPU_FILE} and {CPU_FILE}"
+    for name in ("prometheus", "grafana"):  # extended from docker-compose.yml; mount order may differ
+        assert unordered(gpu["services"][name]) == unordered(cpu["services"][name]), name
+
+
+def unordered(service: dict) -> dict:
+    return {k: sorted(map(str, v)) if k == "volumes" else v for k, v in service.items()}
+
+
+def test_env_example_names_only_real_settings():
+    fields = {f"LFM2_{name.upper()}" for name in Settings.model_fields}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        name = line.lstrip("# ").split("=", 1)[0]
+        if "=" in line and name.startswith("LFM2_"):
+            assert name in fields, f".env.example: {name} is not a gateway setting"
+
+
+def test_compose_mounts_exist():
+    compose_file = yaml.safe_load((ROOT / GPU_FILE).read_text())
+    for service in compose_file["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), volume
