@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install serve test test-tools lint unit bench clean
+.PHONY: install serve test test-tools js-clients lint unit bench clean
 
 $(STAMP): pyproject.toml scripts/install.sh
 	bash scripts/install.sh
@@ -22,7 +22,10 @@ lint: $(STAMP)
 test-tools: $(STAMP)
 	bash scripts/install-test-tools.sh
 
-test: lint test-tools
+js-clients:
+	bash tests/clients/js/install.sh
+
+test: lint test-tools js-clients
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 unit: $(STAMP)

@@ -2,7 +2,8 @@
 
 The same decoder serves streaming (fed every engine step) and non-streaming (fed the whole text once),
 so both paths give the same answer. Reasoning is split first (`<think>` comes before anything else),
-then, when tools are on, the rest goes through `tool_parser.StreamParser`.
+then, when tools are on, the rest goes through `tool_parser.StreamParser` and `call_gate.CallGate`
+(schema checks, strict functions, the call limit).
 """
 
 from __future__ import annotations
@@ -10,32 +11,37 @@ from __future__ import annotations
 from typing import Any
 
 import tool_parser
+from server.call_gate import CallGate
 from server.reasoning import ReasoningSplitter
+from server.tool_validation import ArgumentValidator
 
 Delta = dict[str, Any]
 
 
 class AnswerDecoder:
-    __slots__ = ("_call_indices", "_parser", "_reasoning")
+    __slots__ = ("_gate", "_parser", "_reasoning")
 
-    def __init__(self, tools: list[dict[str, Any]] | None, *, parse_tools: bool, reasoning: bool = True) -> None:
+    def __init__(self, tools: list[dict[str, Any]] | None, *, parse_tools: bool, reasoning: bool = True,
+                 max_calls: int | None = None) -> None:
         self._reasoning = ReasoningSplitter() if reasoning else None
         self._parser = tool_parser.StreamParser(tools=tools) if parse_tools else None
-        self._call_indices: set[int] = set()
+        self._gate = CallGate(ArgumentValidator(tools), max_calls)
 
     @property
     def outcomes(self) -> list[Any]:
-        return list(self._parser.outcomes) if self._parser else []
+        if self._parser is None:
+            return []
+        return self._gate.outcomes(self._parser.outcomes, self._parser.failed_indices)
 
     @property
     def failed_calls(self) -> set[int]:
         """Calls that were streamed and then failed to parse (their text went to content)."""
-        return set(self._parser.failed_indices) if self._parser else set()
+        return self._gate.client_indices(self._parser.failed_indices) if self._parser else set()
 
     @property
     def called_tools(self) -> bool:
         """Whether the answer holds at least one call that parsed (finish_reason `tool_calls`)."""
-        return bool(self._call_indices - self.failed_calls)
+        return bool(self._gate.reported(self._parser.failed_indices)) if self._parser else False
 
     def feed(self, text: str) -> list[Delta]:
         if not text:
@@ -57,19 +63,15 @@ class AnswerDecoder:
             if text:
                 out += self._content(text)
         if self._parser is not None:
-            out += self._mark(self._parser.close())
+            deltas = self._parser.close()
+            out += self._gate.close(deltas, self._parser.failed_indices)
         return out
 
     def _content(self, text: str) -> list[Delta]:
         if self._parser is None:
             return [{"content": text}]
-        return self._mark(self._parser.feed(text))
-
-    def _mark(self, deltas: list[Delta]) -> list[Delta]:
-        for delta in deltas:
-            for fragment in delta.get("tool_calls", ()):
-                self._call_indices.add(fragment["index"])
-        return deltas
+        deltas = self._parser.feed(text)
+        return self._gate.feed(deltas, self._parser.failed_indices)
 
 
 def merge(deltas: list[Delta], failed: set[int] | frozenset[int] = frozenset()) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from server.engine import Engine
 from server.errors import APIError, InternalError, InvalidRequest, error_body
 from server.lifecycle import watch_engine
 from server.middleware import RequestContextMiddleware
+from server.protocol import ErrorResponse
 from server.routes import generate, models, ops, tokenize
 from server.sampling import SamplingDefaults
 from server.settings import Settings
@@ -63,8 +64,11 @@ def create_app(settings: Settings, engine_factory: EngineFactory) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    for router in (generate.router, models.router, tokenize.router, ops.router):
-        app.include_router(router)
+    app.include_router(generate.router, responses={**_STREAMED, **_errors(400, 401, 404, 413, 429, 503, 504)})
+    app.include_router(models.router, responses=_errors(401, 404))
+    app.include_router(tokenize.router, responses=_errors(400, 401, 404, 413, 503))
+    app.include_router(ops.router)
+    _document_400_not_422(app)
     _install_error_handlers(app)
     # Outermost last: request id and access log see everything, auth runs before any handler.
     public = ["/metrics"] if settings.metrics_public else []
@@ -75,6 +79,43 @@ def create_app(settings: Settings, engine_factory: EngineFactory) -> FastAPI:
                            allow_headers=["*"], expose_headers=["X-Request-Id"])
     app.add_middleware(RequestContextMiddleware, model=settings.model_name)
     return app
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid request (names the field in `param`)",
+    401: "Missing or wrong API key",
+    404: "Unknown model",
+    413: "Request body over the size limit",
+    429: "Too many requests in flight (see Retry-After)",
+    503: "The engine is loading, draining or has stopped",
+    504: "The request ran past its deadline",
+}
+
+
+_STREAMED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "JSON, or with `stream: true` server-sent events ending in `data: [DONE]`",
+          "content": {"text/event-stream": {}}},
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"model": ErrorResponse, "description": _ERROR_DESCRIPTIONS[s]} for s in statuses}
+
+
+def _document_400_not_422(app: FastAPI) -> None:
+    """FastAPI documents a 422 on every route with a body; this app answers invalid requests with OpenAI's 400."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _load(ctx: ServerContext, factory: EngineFactory) -> None:
@@ -123,13 +164,15 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def validation_error(errors: Any) -> InvalidRequest:
-    """pydantic's first complaint as one OpenAI error, naming the field."""
-    first = next(iter(errors), None) or {}
+    """pydantic's first complaint as one OpenAI error, naming the field. An unknown field is named first:
+    in a union (`tool_choice`) pydantic lists the other members' complaints before it."""
+    errors = list(errors)
+    first = next((e for e in errors if e.get("type") == "extra_forbidden"), None) or next(iter(errors), None) or {}
     loc = [str(p) for p in first.get("loc", ()) if p != "body"]
     if first.get("type") == "json_invalid":
         return InvalidRequest("The request body is not valid JSON.", code="invalid_json")
     where = ".".join(loc)
-    message = str(first.get("msg", "invalid request"))
+    message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")  # pydantic prefixes our validators
     if first.get("type") == "extra_forbidden":
         message = f"Unrecognized request argument supplied: {loc[-1] if loc else where}"
     elif where:

@@ -7,16 +7,15 @@ any byte is sent); `complete` runs a non-streaming job; `chat_stream.stream` run
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from server import answer, metrics, prompts
+from server import answer, metrics, prompts, tool_choice
 from server.context import ServerContext
 from server.engine import Engine, GenerationParams, TokenLogprob
 from server.generation import Generation
 from server.protocol import ChatCompletionRequest
 from server.sampling import generation_params, response_format_structured
-from server.tool_choice import forced_call_structure
 
 
 @dataclass
@@ -32,6 +31,8 @@ class ChatJob:
     parallel_tool_calls: bool
     logprobs: bool
     include_usage: bool
+    max_calls: int | None = None  # parallel_tool_calls false or a named tool_choice: 1
+    named_choice: bool = False  # a named tool_choice: finish_reason "stop", as OpenAI answers
     arrival: float = field(default_factory=time.perf_counter)
     record: dict[str, Any] = field(default_factory=dict)  # fields of the request's log line
 
@@ -40,7 +41,10 @@ class ChatJob:
         return {t["function"]["name"] for t in self.tools or ()}
 
     def decoder(self) -> answer.AnswerDecoder:
-        return answer.AnswerDecoder(self.tools, parse_tools=self.parse_tools)
+        return answer.AnswerDecoder(self.tools, parse_tools=self.parse_tools, max_calls=self.max_calls)
+
+    def finish_reason(self, raw: str | None, decoder: answer.AnswerDecoder) -> str | None:
+        return finish_reason(raw, decoder.called_tools and not self.named_choice)
 
 
 def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, request_id: str) -> ChatJob:
@@ -55,7 +59,8 @@ def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, requ
         template_kwargs=req.chat_template_kwargs,
     )
     prompt_ids = prompts.encode(engine.tokenizer, text)
-    structured = forced_call_structure(req) or response_format_structured(req.response_format)
+    structured = (tool_choice.forced_call_structure(req, engine.tokenizer)
+                  or response_format_structured(req.response_format))
     params = generation_params(
         req,
         prompt_len=len(prompt_ids),
@@ -67,6 +72,7 @@ def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, requ
         skip_special_tokens=not req.tools_on,
         structured=structured,
     )
+    params = replace(params, logit_bias=tool_choice.none_choice_bias(req, engine.tokenizer, params.logit_bias))
     return ChatJob(
         id=ctx.new_id("chatcmpl"),
         request_id=request_id,
@@ -79,6 +85,8 @@ def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, requ
         parallel_tool_calls=req.parallel_tool_calls,
         logprobs=req.logprobs,
         include_usage=bool(req.stream_options and req.stream_options.include_usage),
+        max_calls=tool_choice.max_calls(req),
+        named_choice=tool_choice.named_choice(req),
     )
 
 
@@ -109,7 +117,7 @@ async def complete(job: ChatJob, generation: Generation) -> dict[str, Any]:
             "index": i,
             "message": message,
             "logprobs": logprobs_json(logprobs[i]) if job.logprobs else None,
-            "finish_reason": finish_reason(finish[i], decoder.called_tools),
+            "finish_reason": job.finish_reason(finish[i], decoder),
         })
     count_tokens(job, prompt_tokens, completion_tokens)
     return {

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from server import metrics
-from server.chat import ChatJob, count_tokens, finish_reason, logprobs_json, observe_tool_parse, usage
+from server.chat import ChatJob, count_tokens, logprobs_json, observe_tool_parse, usage
 from server.errors import APIError, InternalError
 from server.generation import Generation
 from server.sse import DONE, ChunkFramer, error_frames
@@ -53,7 +53,7 @@ async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
                 if lp is not None:
                     out.append(_choice(i, {}, lp))
                 if c.finish_reason is not None:
-                    reason = finish_reason(c.finish_reason, decoders[i].called_tools)
+                    reason = job.finish_reason(c.finish_reason, decoders[i])
                     out.append(_choice(i, {}, None, reason))
                     observe_tool_parse(job, decoders[i], parse_seconds[i])
                 for choice in out:

@@ -38,7 +38,7 @@ def render_chat(
 ) -> str:
     kwargs = dict(template_kwargs or {})
     if continue_final_message:
-        if messages[-1].get("role") != "assistant":
+        if not messages or messages[-1].get("role") != "assistant":
             raise InvalidRequest("continue_final_message needs a final assistant message", param="messages")
         add_generation_prompt = False
     if template == "lfm2":

@@ -9,6 +9,7 @@ pydantic on the hot path).
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -17,6 +18,7 @@ MAX_STOP_SEQUENCES = 16
 MAX_N = 16
 MAX_MESSAGES = 4096
 MAX_TOOLS = 256
+MAX_JSON_DEPTH = 100  # a request body's objects and arrays, counted from the top
 
 
 class _Strict(BaseModel):
@@ -25,6 +27,56 @@ class _Strict(BaseModel):
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+
+class _Body(_Strict):
+    """A whole request body. Python's JSON parser lets through what no tokenizer, renderer or engine can
+    take: escaped halves of UTF-16 pairs (`"\\ud800"`), `NaN`/`Infinity`, and nesting deep enough to
+    exhaust a recursive renderer. They are refused here, once, before anything else reads the body."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _standard_json(cls, data: Any) -> Any:
+        problem = json_problem(data)
+        if problem:
+            raise ValueError(problem)
+        return data
+
+
+def json_problem(data: Any) -> str | None:
+    """What in a parsed JSON body the gateway cannot take, or None. Linear, mostly at C speed."""
+    if _deeper_than(data, MAX_JSON_DEPTH):  # first: what follows recurses
+        return f"objects and arrays in the body may nest at most {MAX_JSON_DEPTH} levels"
+    try:
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False, default=_built_in_python)
+    except ValueError:
+        return "the body holds NaN or Infinity, which are not JSON numbers"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "the body holds text with a lone UTF-16 surrogate (half of an escaped pair)"
+    return None
+
+
+def _built_in_python(_: Any) -> None:
+    return None  # a model instance built in Python, not parsed from the wire: nothing to check
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    level = [data] if isinstance(data, dict | list) else []
+    for _ in range(limit):
+        below: list[Any] = []
+        for container in level:
+            values = container.values() if isinstance(container, dict) else container
+            if not _SCALARS.issuperset(map(type, values)):
+                below.extend(v for v in values if isinstance(v, dict | list))
+        if not below:
+            return False
+        level = below
+    return True
 
 
 class FunctionCall(_Loose):
@@ -137,7 +189,7 @@ class StructuredOutputs(_Strict):
         return self
 
 
-class SamplingFields(_Strict):
+class SamplingFields(_Body):
     """Sampling fields shared by chat and text completions (OpenAI's plus vLLM's extensions)."""
 
     model: str | None = None
@@ -248,7 +300,20 @@ class CompletionRequest(SamplingFields):
         return v
 
 
-class TokenizeRequest(_Strict):
+class ErrorDetail(_Strict):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class ErrorResponse(_Strict):
+    """OpenAI's error body, the shape of every error answer (for the OpenAPI schema; `errors.error_body` builds it)."""
+
+    error: ErrorDetail
+
+
+class TokenizeRequest(_Body):
     model: str | None = None
     prompt: str | None = None
     messages: list[Message] | None = None

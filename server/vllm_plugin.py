@@ -8,7 +8,9 @@ vLLM loads plugins in every process it starts (API server, engine core, workers)
 - vLLM's LFM2 reads `conv_dim` and `block_dim` from the config, keys that Liquid's config.json files
   carry but transformers 5 does not write: a checkpoint saved by transformers 5 fails with
   `AttributeError: ... conv_dim`. Both equal `hidden_size` in every LFM2, so the config class derives
-  them when they are absent.
+  them when they are absent;
+- on CPU, a seeded request whose prompt is prefilled in chunks no longer kills the engine (see
+  `_tolerate_cpu_generator_rewind`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ _DERIVED_FROM_HIDDEN = ("conv_dim", "block_dim")
 
 def register() -> None:
     _derive_missing_dims()
+    _tolerate_cpu_generator_rewind()
     from vllm import ModelRegistry
 
     if ARCHITECTURE not in ModelRegistry.get_supported_archs():
@@ -46,3 +49,41 @@ def _hidden_size_unless_set(name: str) -> property:
         self.__dict__[key] = value
 
     return property(get, set_)
+
+
+def _tolerate_cpu_generator_rewind() -> None:
+    """On CPU, let vLLM's generator rewind after a partial prefill be a no-op instead of a crash.
+
+    vLLM discards the token sampled for a prompt that is only partly prefilled and rewinds the request's
+    seeded generator with `set_offset`, which only CUDA generators have. On CPU a request with a `seed`
+    whose prompt is prefilled in chunks raised "CPU Generator does not use offset" in the worker and
+    killed the engine. Without the rewind a seeded sample depends on how its prompt was chunked.
+    """
+    import torch
+    from vllm.platforms import current_platform
+
+    if not current_platform.is_cpu():
+        return
+    from vllm.v1.worker.gpu_input_batch import InputBatch
+
+    if getattr(InputBatch.add_request, "_lfm2_tolerant", False):
+        return
+
+    class CpuGenerator(torch.Generator):
+        def get_offset(self) -> int:
+            return 0
+
+        def set_offset(self, offset: int) -> CpuGenerator:
+            return self
+
+    add_request = InputBatch.add_request
+
+    def add_request_tolerant(self: Any, request: Any) -> Any:
+        generator = request.generator
+        if generator is not None and not isinstance(generator, CpuGenerator):
+            request.generator = CpuGenerator(device=generator.device)
+            request.generator.set_state(generator.get_state())
+        return add_request(self, request)
+
+    add_request_tolerant._lfm2_tolerant = True  # type: ignore[attr-defined]
+    InputBatch.add_request = add_request_tolerant  # type: ignore[method-assign]

@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every chat stream the suite reads is checked against the tool-call streaming contract.
+pytest_plugins = ["tests.clients.stream_recorder"]
 START_TIMEOUT = float(os.environ.get("LFM2_TEST_START_TIMEOUT", "420"))
 
 

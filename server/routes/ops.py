@@ -8,7 +8,7 @@ from importlib import metadata
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from server import metrics
@@ -41,7 +41,8 @@ async def ready(ctx: Ctx) -> Response:
     return JSONResponse({"status": "ready", "model": ctx.model_name})
 
 
-@router.get("/metrics", summary="Prometheus metrics (the gateway's lfm2_* and the engine's vllm:*)")
+@router.get("/metrics", summary="Prometheus metrics (the gateway's lfm2_* and the engine's vllm:*)",
+            response_class=PlainTextResponse)
 async def prometheus_metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
