@@ -6,6 +6,7 @@ any byte is sent); `complete` runs a non-streaming job; `chat_stream.stream` run
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,6 +17,8 @@ from server.engine import Engine, GenerationParams, TokenLogprob
 from server.generation import Generation
 from server.protocol import ChatCompletionRequest
 from server.sampling import generation_params, response_format_structured
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -58,6 +61,8 @@ def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, requ
         continue_final_message=req.continue_final_message,
         template_kwargs=req.chat_template_kwargs,
     )
+    if ctx.settings.log_prompts:  # debug only, and only when asked: prompts are user data
+        log.debug("prompt", extra={"request_id": request_id, "prompt": text})
     prompt_ids = prompts.encode(engine.tokenizer, text)
     structured = (tool_choice.forced_call_structure(req, engine.tokenizer)
                   or response_format_structured(req.response_format))
