@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic_settings import CliApp
 
+from server import cpu_tuning, loop_lag
 from server.app import create_app
 from server.model_source import ModelSource, default_max_model_len, resolve
 from server.settings import Settings
@@ -17,20 +18,23 @@ log = logging.getLogger("lfm2")
 
 
 def main(argv: list[str] | None = None) -> None:
+    cpu_tuning.prepare(reexec=argv is None)  # may restart this process once, with LD_PRELOAD set
     settings = CliApp.run(Settings, cli_args=sys.argv[1:] if argv is None else argv)
     configure_logging(settings.log_level)
     source = resolve(settings)
     if source.fallback:
         settings = settings.model_copy(update={"served_model_name": settings.served_model_name or "tiny"})
     configure_cpu(settings)
+    log.info("cpu tuning: %s", cpu_tuning.describe())
     args = engine_args(settings, source)
     app = create_app(settings, lambda: _vllm_engine(args, settings.model_name))
+    served = loop_lag.LoopLagProbe(app) if loop_lag.enabled() else app
 
     import uvicorn
 
     from server.lifecycle import DrainingServer
 
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+    config = uvicorn.Config(served, host=settings.host, port=settings.port, log_level=settings.log_level,
                             timeout_graceful_shutdown=2, access_log=False)  # our drain already waited for requests
     DrainingServer(config, app.state.ctx).run()
     if app.state.ctx.failed:
@@ -82,10 +86,7 @@ def _gib(value: float) -> str:
 
 
 def _available_gib() -> float:
-    try:
-        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) / 2**30
-    except (ValueError, OSError):
-        return 4.0
+    return cpu_tuning.available_gib()
 
 
 def _has_cuda() -> bool:

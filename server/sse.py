@@ -18,6 +18,7 @@ DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keep-alive\n\n"
 MEDIA_TYPE = "text/event-stream"
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_DELTA_SUFFIX = b',"logprobs":null,"finish_reason":null}]}\n\n'
 
 
 def frame(payload: Any) -> bytes:
@@ -30,16 +31,28 @@ def error_frames(error: APIError) -> bytes:
 
 
 class ChunkFramer:
-    """Frames `chat.completion.chunk` / `text_completion` events with a prefix built once per request."""
+    """Frames `chat.completion.chunk` / `text_completion` events with a prefix built once per request.
 
-    __slots__ = ("_prefix",)
+    `delta(i, d)` gives the same bytes as `choices([{"index": i, "delta": d, "logprobs": None,
+    "finish_reason": None}])` but serializes only `d`: the rest of the event is built once per choice
+    index. It is the per-token path.
+    """
+
+    __slots__ = ("_delta_prefix", "_prefix")
 
     def __init__(self, id_: str, obj: str, created: int, model: str) -> None:
         head = orjson.dumps({"id": id_, "object": obj, "created": created, "model": model})
         self._prefix = b"data: " + head[:-1] + b',"choices":'
+        self._delta_prefix: list[bytes] = []
 
     def choices(self, choices: list[dict[str, Any]]) -> bytes:
         return self._prefix + orjson.dumps(choices) + b"}\n\n"
+
+    def delta(self, index: int, delta: dict[str, Any]) -> bytes:
+        prefixes = self._delta_prefix
+        while len(prefixes) <= index:
+            prefixes.append(self._prefix + b'[{"index":' + str(len(prefixes)).encode() + b',"delta":')
+        return prefixes[index] + orjson.dumps(delta) + _DELTA_SUFFIX
 
     def usage(self, usage: dict[str, int]) -> bytes:
         return self._prefix + b'[],"usage":' + orjson.dumps(usage) + b"}\n\n"
@@ -77,18 +90,21 @@ class EventStreamResponse(Response):
 
     async def _run(self, receive: Receive, send: Send) -> str:
         loop = asyncio.get_running_loop()
-        lock = asyncio.Lock()
         last_write = loop.time()
 
+        # No lock between the pump and keep-alive writes: the server writes each message to the socket
+        # whole before it awaits anything, so frames never interleave, and order between a keep-alive
+        # comment and a data frame does not matter. One lock round trip per chunk was measurable.
         async def write(data: bytes) -> None:
             nonlocal last_write
-            async with lock:
-                await send({"type": "http.response.body", "body": data, "more_body": True})
+            await send({"type": "http.response.body", "body": data, "more_body": True})
             last_write = loop.time()
 
         async def pump() -> None:
+            nonlocal last_write
             async for chunk in self._body:
-                await write(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                last_write = loop.time()
 
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         pumping = asyncio.ensure_future(pump())

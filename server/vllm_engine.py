@@ -39,14 +39,21 @@ class VllmEngine:
     ) -> AsyncIterator[StepOutput]:
         sampling = to_sampling_params(params)
         stream = self._llm.generate({"prompt_token_ids": prompt_ids}, sampling, request_id)
+        num_prompt_tokens = len(prompt_ids)
+        k = params.logprobs
         try:
+            # Runs once per engine step and request: plain constructor calls only.
             async for out in stream:
-                yield StepOutput(
-                    choices=[_choice(o, params.logprobs) for o in out.outputs],
-                    num_prompt_tokens=len(out.prompt_token_ids or prompt_ids),
-                    finished=out.finished,
-                    prompt_logprobs=_prompt_logprobs(out.prompt_logprobs, prompt_ids, params),
-                )
+                if k is None:
+                    choices = [ChoiceDelta(o.index, o.text, len(o.token_ids), o.finish_reason, o.stop_reason)
+                               for o in out.outputs]
+                else:
+                    choices = [ChoiceDelta(o.index, o.text, len(o.token_ids), o.finish_reason, o.stop_reason,
+                                           _logprobs(o.token_ids, o.logprobs, k)) for o in out.outputs]
+                prompt_lp = (None if params.prompt_logprobs is None
+                             else _prompt_logprobs(out.prompt_logprobs, prompt_ids, params))
+                yield StepOutput(choices, len(out.prompt_token_ids or ()) or num_prompt_tokens, out.finished,
+                                 prompt_lp)
         finally:
             await stream.aclose()  # aborts the engine request when we stop early
 
@@ -87,17 +94,6 @@ def to_sampling_params(p: GenerationParams) -> Any:
         logit_bias=p.logit_bias,
         structured_outputs=StructuredOutputsParams(**p.structured) if p.structured else None,
         output_kind=RequestOutputKind.DELTA,
-    )
-
-
-def _choice(o: Any, logprobs: int | None) -> ChoiceDelta:
-    return ChoiceDelta(
-        index=o.index,
-        text=o.text,
-        num_tokens=len(o.token_ids),
-        finish_reason=o.finish_reason,
-        stop_reason=o.stop_reason,
-        logprobs=_logprobs(o.token_ids, o.logprobs, logprobs) if logprobs is not None else None,
     )
 
 
