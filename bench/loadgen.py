@@ -3,6 +3,8 @@ last answer ended, until `requests` answers are in. aiohttp (lighter per chunk t
 matters when the client shares two cores with the servers); SSE lines parsed with orjson.
 
 Per request it records the time to the first chunk that carries text or a tool-call fragment (TTFT),
+the time to the first tool-call fragment (vLLM's parser often leaks a piece of the call marker as
+content first, which would flatter its TTFT on a tool load),
 the gaps between consecutive such chunks (inter-token latency; one chunk is one engine step for
 both servers), the completion tokens from `usage`, and the tool calls it read.
 """
@@ -24,6 +26,7 @@ class Result:
     ok: bool
     index: int = -1  # which request of the run (results come back in completion order)
     ttft: float | None = None
+    ttfc: float | None = None  # time to the first tool-call fragment
     gaps: list[float] = field(default_factory=list)
     completion_tokens: int = 0
     content: str = ""
@@ -65,6 +68,8 @@ async def _one(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) -
                     result.completion_tokens = int(event["usage"]["completion_tokens"])
                 if _read_choices(event.get("choices") or (), result):
                     now = time.perf_counter()
+                    if result.ttfc is None and result.calls:
+                        result.ttfc = now - started
                     if last is None:
                         result.ttft = now - started
                     else:

@@ -53,6 +53,7 @@ class Cell:
     wall: float = 0.0
     tokens: int = 0
     ttft: list[float] = field(default_factory=list)
+    ttfc: list[float] = field(default_factory=list)
     gaps: list[float] = field(default_factory=list)
     api_cpu: float = 0.0
     engine_cpu: float = 0.0
@@ -100,6 +101,7 @@ class Cell:
             "tok_s": self.tokens / self.wall if self.wall else None,
             "ttft_p50": loadgen.percentile(self.ttft, 0.5),
             "ttft_p95": loadgen.percentile(self.ttft, 0.95),
+            "ttfc_p50": loadgen.percentile(self.ttfc, 0.5),
             "itl_p50": loadgen.percentile(self.gaps, 0.5),
             "itl_p99": loadgen.percentile(self.gaps, 0.99),
             "lag_p99": self.lag_p99(),
@@ -152,6 +154,8 @@ def measure(server: Server, load: str, concurrency: int, args: argparse.Namespac
         cell.tokens += r.completion_tokens
         if r.ttft is not None:
             cell.ttft.append(r.ttft)
+        if r.ttfc is not None:
+            cell.ttfc.append(r.ttfc)
         cell.gaps.extend(r.gaps)
         if load == "tool" and workloads.call_ok(r.calls, workloads.TOOL_SIZES[r.index % len(workloads.TOOL_SIZES)]):
             cell.calls_ok += 1
@@ -194,12 +198,13 @@ def table(load: str, results: dict[tuple[str, int, str], dict[str, Any]], names:
           concurrency: list[int]) -> str:
     head = ("| conc | server | req/s | req/s median of runs | out tok/s | TTFT p50 ms | TTFT p95 ms | ITL p50 ms "
             "| ITL p99 ms | loop lag p99 / max ms | API CPU ms/req | engine CPU ms/req | errors |"
-            + (" calls ok |" if load == "tool" else ""))
+            + (" calls ok | first call fragment p50 ms |" if load == "tool" else ""))
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for c in concurrency:
         for name in names:
             s = results[(load, c, name)]
-            calls = f" {s['calls_ok']}/{s['requests'] + s['errors']} |" if load == "tool" else ""
+            calls = (f" {s['calls_ok']}/{s['requests'] + s['errors']} | {fmt(s.get('ttfc_p50'), 1000)} |"
+                     if load == "tool" else "")
             lines.append(f"| {c} | {name} | {fmt(s['req_s'], digits=2)} | {fmt(s['req_s_median'], digits=2)} | "
                          f"{fmt(s['tok_s'])} | "
                          f"{fmt(s['ttft_p50'], 1000)} | {fmt(s['ttft_p95'], 1000)} | {fmt(s['itl_p50'], 1000, 2)} | "
@@ -211,7 +216,7 @@ def table(load: str, results: dict[tuple[str, int, str], dict[str, Any]], names:
             cells = [f"**{ratio(g['req_s'], v['req_s'])}**", f"**{ratio(g['req_s_median'], v['req_s_median'])}**"]
             cells += [ratio(g[k], v[k]) for k in RATIO_KEYS]
             lines.append(f"| {c} | **{names[0]}/{names[1]}** | " + " | ".join(cells) + " | |"
-                         + (" |" if load == "tool" else ""))
+                         + (f" | {ratio(g.get('ttfc_p50'), v.get('ttfc_p50'))} |" if load == "tool" else ""))
     return "\n".join(lines)
 
 

@@ -33,6 +33,7 @@ class Gateway:
         self.base_url = base_url
         self.process = process
         self.log = log
+        self.api_key: str | None = None  # sent on /metrics reads when the gateway requires keys
 
     @property
     def api(self) -> str:
@@ -40,7 +41,10 @@ class Gateway:
 
     def metric(self, name: str) -> float:
         """Sum of a metric's samples on /metrics (all label sets)."""
-        text = httpx.get(self.base_url + "/metrics", timeout=10).text
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        response = httpx.get(self.base_url + "/metrics", headers=headers, timeout=10)
+        response.raise_for_status()
+        text = response.text
         total = 0.0
         for line in text.splitlines():
             if line.startswith(name + "{") or line.startswith(name + " "):
@@ -58,6 +62,8 @@ def start_gateway(extra_args: list[str], env: dict[str, str] | None = None, name
     process = subprocess.Popen(cmd, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, env=full_env,
                                start_new_session=True)
     gateway = Gateway(f"http://127.0.0.1:{port}", process, log)
+    if "--api-key" in extra_args:
+        gateway.api_key = extra_args[extra_args.index("--api-key") + 1].split(",")[0]
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -237,7 +237,7 @@ def test_nesting_under_the_limit_is_served(gateway):
 
 
 def test_seeded_long_prompt_keeps_the_engine_alive(gateway):
-    prompt = uuid.uuid4().hex + " apple" * 3000  # new text, so not prefix-cached: prefilled in several chunks
+    prompt = uuid.uuid4().hex + " apple" * 1000  # new text, so not prefix-cached: prefilled in several chunks
     r = httpx.post(gateway.base_url + COMPLETIONS, json={"prompt": prompt, "max_tokens": 2, "seed": 1}, timeout=60)
     assert r.status_code == 200, r.text
     assert_healthy(gateway)

@@ -82,35 +82,17 @@ def test_body_over_limit_is_413(strict):
     assert r.json()["error"]["code"] == "request_too_large"
 
 
-def test_non_stream_deadline_is_504(strict):
-    r = httpx.post(strict.api + "/chat/completions", headers=auth(), json=LONG, timeout=60)
-    assert r.status_code == 504
-    assert r.json()["error"]["type"] == "timeout"
-
-
-def test_stream_deadline_ends_with_error_event(strict):
-    with httpx.stream("POST", strict.api + "/chat/completions", headers=auth(), json={**LONG, "stream": True},
-                      timeout=60) as r:
-        assert r.status_code == 200
-        lines = [line for line in r.iter_lines() if line]
-    assert lines[-2] == "event: error" or lines[-3] == "event: error"
-    assert lines[-1] == "data: [DONE]"
-    errors = [json.loads(line[6:]) for line in lines if line.startswith("data: {\"error\"")]
-    assert errors and errors[0]["error"]["type"] == "timeout"
-
-
 def test_overload_answers_only_200_or_429(strict):
+    """4x the limit at once: only 200 or 429 (with Retry-After) come back, never an error inside a
+    200 stream, and /health stays responsive. (Whether a given request meets a full house depends on
+    how fast the engine drains; tests/server/test_admission.py pins the 429 itself.)"""
     body = {"messages": MESSAGES, "max_tokens": 300, "min_tokens": 300, "ignore_eos": True, "stream": True}
 
-    async def one(client: httpx.AsyncClient) -> tuple[int, str | None]:
+    async def one(client: httpx.AsyncClient) -> tuple[int, str | None, str]:
         async with client.stream("POST", "/v1/chat/completions", json=body, headers=auth()) as r:
-            text = (await r.aread()).decode()
-            if r.status_code == 200:
-                assert text.endswith("data: [DONE]\n\n")
-                assert "event: error" not in text
-            return r.status_code, r.headers.get("retry-after")
+            return r.status_code, r.headers.get("retry-after"), (await r.aread()).decode()
 
-    async def storm() -> tuple[list[tuple[int, str | None]], list[float]]:
+    async def storm() -> tuple[list[tuple[int, str | None, str]], list[float]]:
         health_times: list[float] = []
         async with httpx.AsyncClient(base_url=strict.base_url, timeout=120) as client:
             tasks = [asyncio.create_task(one(client)) for _ in range(4 * LIMIT)]
@@ -122,10 +104,13 @@ def test_overload_answers_only_200_or_429(strict):
             return [t.result() for t in tasks], health_times
 
     results, health_times = asyncio.run(storm())
-    statuses = [s for s, _ in results]
-    assert set(statuses) <= {200, 429}
-    assert statuses.count(200) >= LIMIT and statuses.count(429) >= 1
-    assert all(ra is not None and int(ra) >= 1 for s, ra in results if s == 429)
+    assert {status for status, _, _ in results} <= {200, 429}
+    for status, retry_after, text in results:
+        if status == 200:
+            assert text.endswith("data: [DONE]\n\n") and "event: error" not in text
+        else:
+            assert retry_after is not None and int(retry_after) >= 1
+            assert '"code":"too_many_requests"' in text
     assert max(health_times) < 2.0
     assert strict.metric("lfm2_requests_in_flight") == 0
 
@@ -146,6 +131,23 @@ def test_overload_memory_stays_flat(strict):
         asyncio.run(burst())
     growth = proc.memory_info().rss - before
     assert growth < 64 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB over three overload bursts"
+
+
+def test_non_stream_deadline_is_504(strict):
+    r = httpx.post(strict.api + "/chat/completions", headers=auth(), json=LONG, timeout=60)
+    assert r.status_code == 504
+    assert r.json()["error"]["type"] == "timeout"
+
+
+def test_stream_deadline_ends_with_error_event(strict):
+    with httpx.stream("POST", strict.api + "/chat/completions", headers=auth(), json={**LONG, "stream": True},
+                      timeout=60) as r:
+        assert r.status_code == 200
+        lines = [line for line in r.iter_lines() if line]
+    assert lines[-2] == "event: error" or lines[-3] == "event: error"
+    assert lines[-1] == "data: [DONE]"
+    errors = [json.loads(line[6:]) for line in lines if line.startswith("data: {\"error\"")]
+    assert errors and errors[0]["error"]["type"] == "timeout"
 
 
 def test_sigterm_drains_in_flight_streams_then_exits_zero(strict):
