@@ -151,19 +151,24 @@ def test_stream_deadline_ends_with_error_event(strict):
 
 
 def test_sigterm_drains_in_flight_streams_then_exits_zero(strict):
-    body = {"messages": MESSAGES, "max_tokens": 200, "min_tokens": 200, "ignore_eos": True, "stream": True}
+    body = {"messages": MESSAGES, "max_tokens": 600, "min_tokens": 600, "ignore_eos": True, "stream": True}
 
     async def scenario() -> tuple[list[str], int, int]:
         async with httpx.AsyncClient(base_url=strict.base_url, timeout=120, headers=auth()) as client:
-            async def stream() -> str:
+            async def stream(started: asyncio.Event) -> str:
                 async with client.stream("POST", "/v1/chat/completions", json=body) as r:
                     assert r.status_code == 200
-                    return (await r.aread()).decode()
+                    chunks = []
+                    async for chunk in r.aiter_text():
+                        chunks.append(chunk)
+                        started.set()
+                    return "".join(chunks)
 
-            streams = [asyncio.create_task(stream()) for _ in range(LIMIT)]
-            await asyncio.sleep(0.5)
+            started = [asyncio.Event() for _ in range(LIMIT)]
+            streams = [asyncio.create_task(stream(s)) for s in started]
+            await asyncio.wait_for(asyncio.gather(*(s.wait() for s in started)), 60)
             strict.process.send_signal(signal.SIGTERM)
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.05)
             ready = (await client.get("/ready")).status_code
             new = (await client.post("/v1/chat/completions", json={"messages": MESSAGES, "max_tokens": 2}))
             return await asyncio.gather(*streams), ready, new.status_code
