@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from server.number_ranges import int_range, number_range
+from tool_parser import render_value
 
 BASE_RULES = {
     "str_char": r'[^"\\\x00-\x1f] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})',
@@ -64,24 +65,6 @@ def ebnf_literal(text: str) -> str:
         else:
             out.append(char)
     return '"' + "".join(out) + '"'
-
-
-def python_literal(value: Any) -> str:
-    """A JSON value as LFM2 writes it (`tool_parser.render` writes the same)."""
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else "None"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {python_literal(v)}"
-                               for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(python_literal(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)
 
 
 class Rules:
@@ -147,9 +130,9 @@ class ValueGrammar:
         if isinstance(schema.get("$ref"), str):
             return self._ref(schema["$ref"])
         if "const" in schema:
-            return ebnf_literal(python_literal(schema["const"]))
+            return ebnf_literal(render_value(schema["const"]))
         if isinstance(schema.get("enum"), list) and schema["enum"]:
-            return self._alternatives([ebnf_literal(python_literal(v)) for v in schema["enum"]])
+            return self._alternatives([ebnf_literal(render_value(v)) for v in schema["enum"]])
         if isinstance(schema.get("allOf"), list):
             return self.value(_merge_all_of(schema))
         for key in ("anyOf", "oneOf"):

@@ -12,6 +12,7 @@ API::
     deltas += p.close()                    # end of generation
     p.outcomes                             # [CallOutcome(name, outcome)]
     render(tool_calls) -> str              # OpenAI tool_calls -> LFM2 markup
+    render_value(value) -> str             # one argument value as LFM2 writes it
 
 Spec, as an equivalence: `parse(text)` is `feed(text)` + `close()` folded into
 one message, and every split of `text` into deltas folds to the same message.
@@ -63,7 +64,7 @@ list). Each is released as content as soon as it is decided, or at `close()`.
 """
 
 from ._parse import parse
-from ._render import render
+from ._render import render, render_value
 from ._stream import StreamParser
 from ._types import TOOL_CALL_END, TOOL_CALL_START, CallOutcome, ParseResult
 
@@ -75,4 +76,5 @@ __all__ = [
     "StreamParser",
     "parse",
     "render",
+    "render_value",
 ]

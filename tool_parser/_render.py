@@ -49,11 +49,12 @@ def _render_call(call: Mapping[str, Any]) -> str:
     )
     if not pythonic:
         return json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
-    args = ", ".join(f"{key}={_literal(value)}" for key, value in arguments.items())
+    args = ", ".join(f"{key}={render_value(value)}" for key, value in arguments.items())
     return f"{name}({args})"
 
 
-def _literal(value: Any) -> str:
+def render_value(value: Any) -> str:
+    """One JSON value as LFM2 writes it inside a call: Python literals (`None`, `True`), JSON strings."""
     if value is None or value is True or value is False:
         return repr(value)
     if isinstance(value, str):
@@ -63,8 +64,8 @@ def _literal(value: Any) -> str:
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else "None"
     if isinstance(value, Mapping):
-        items = ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_literal(v)}" for k, v in value.items())
+        items = ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {render_value(v)}" for k, v in value.items())
         return "{" + items + "}"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_literal(item) for item in value) + "]"
+        return "[" + ", ".join(render_value(item) for item in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from server.value_grammar import Rules, ValueGrammar, ebnf_literal, python_literal
+from server.value_grammar import Rules, ValueGrammar, ebnf_literal
 from tests.server.grammar_walk import accepts
+from tool_parser import render_value
 
 
 def grammar(schema, root=None):
@@ -13,10 +14,10 @@ def grammar(schema, root=None):
     return rules.text(ValueGrammar(rules, root if root is not None else schema).value(schema))
 
 
-def test_python_literal_spelling():
-    assert python_literal({"a": [1, 2.5, None, True, "x\n"]}) == '{"a": [1, 2.5, None, True, "x\\n"]}'
-    assert python_literal(float("inf")) == "None"
-    assert python_literal("é") == '"é"'
+def test_value_spelling_matches_lfm2():
+    assert render_value({"a": [1, 2.5, None, True, "x\n"]}) == '{"a": [1, 2.5, None, True, "x\\n"]}'
+    assert render_value(float("inf")) == "None"
+    assert render_value("é") == '"é"'
 
 
 def test_ebnf_literal_escapes():
