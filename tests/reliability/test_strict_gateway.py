@@ -133,10 +133,22 @@ def test_overload_memory_stays_flat(strict):
     assert growth < 64 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB over three overload bursts"
 
 
-def test_non_stream_deadline_is_504(strict):
+def engine_goes_idle(gw, within: float = 15.0) -> bool:
+    """The engine holds no request: a generation cut by the deadline was aborted, not left running
+    (a 7000-token request left alone would run for a minute or more here)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if gw.metric("vllm:num_requests_running") == 0 and gw.metric("vllm:num_requests_waiting") == 0:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_non_stream_deadline_is_504_and_aborts_the_generation(strict):
     r = httpx.post(strict.api + "/chat/completions", headers=auth(), json=LONG, timeout=60)
     assert r.status_code == 504
     assert r.json()["error"]["type"] == "timeout"
+    assert engine_goes_idle(strict)
 
 
 def test_stream_deadline_ends_with_error_event(strict):
@@ -148,6 +160,7 @@ def test_stream_deadline_ends_with_error_event(strict):
     assert lines[-1] == "data: [DONE]"
     errors = [json.loads(line[6:]) for line in lines if line.startswith("data: {\"error\"")]
     assert errors and errors[0]["error"]["type"] == "timeout"
+    assert engine_goes_idle(strict)
 
 
 def test_sigterm_drains_in_flight_streams_then_exits_zero(strict):
