@@ -27,6 +27,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -127,6 +128,12 @@ def decode_run(server: Server, batch: int, tokens: int, bias: dict[str, float]) 
             "ttft": [r.ttft for r in ok if r.ttft is not None]}
 
 
+def omp_threads(server: Server) -> int:
+    """OpenMP threads the engine bound, from vLLM's start-up log line `core ids=[...]` (1 if absent)."""
+    match = re.search(r"core ids=\[([0-9, ]*)\]", server.log.read_text(errors="replace"))
+    return len([c for c in match.group(1).split(",") if c.strip()]) if match else 1
+
+
 def mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -149,15 +156,17 @@ def main() -> None:
     model_dir = make_model_dir(out)
     params = parameter_count()
     weight_bytes = params * 2  # bf16
-    bw = {1: read_bandwidth(1), os.cpu_count() or 1: read_bandwidth(os.cpu_count() or 1)}
+    cpus = len(os.sched_getaffinity(0))
+    bw = {n: read_bandwidth(n) for n in sorted({1, max(1, cpus - 1), cpus})}
     print(f"# {params:,} parameters, {weight_bytes / 1e9:.2f} GB of bf16 weights read per decode step", flush=True)
-    for threads, value in bw.items():
-        print(f"# read bandwidth, {threads} thread(s): {value / 1e9:.1f} GB/s -> bound "
+    for n_threads, value in bw.items():
+        print(f"# read bandwidth, {n_threads} thread(s): {value / 1e9:.1f} GB/s -> bound "
               f"{value / weight_bytes:.2f} tokens/s per sequence-step", flush=True)
 
     bias = workloads.word_bias(str(model_dir))
     runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
     starts: dict[str, list[float]] = {}
+    threads: dict[str, int] = {}
     for cycle in range(args.cycles):
         order = args.servers if cycle % 2 == 0 else args.servers[::-1]
         for name in order:
@@ -169,6 +178,7 @@ def main() -> None:
             try:
                 server.wait_ready(1800)
                 starts.setdefault(name, []).append(time.monotonic() - t0)
+                threads[name] = omp_threads(server)
                 decode_run(server, 1, 4, bias)  # warm-up
                 for _ in range(args.reps):
                     for batch in args.batches:
@@ -178,14 +188,13 @@ def main() -> None:
             finally:
                 server.stop()
 
-    bound_1 = bw[1] / weight_bytes
     print(f"\n## Real size: LFM2-2.6B shape, dummy weights ({datetime.date.today()}, {platform.node()}, "
           f"{os.cpu_count()} CPUs)\n")
     print(f"`{' '.join(sys.argv)}`; {args.tokens} tokens per request; {args.cycles} starts per server, "
           f"{args.reps} runs per batch per start\n")
-    print("| server | batch | decode tok/s (batch) | per request tok/s | TTFT ms | ms / step | "
-          "bound tok/s (1 thread) | % of bound | vs first server | start s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| server | OpenMP threads | batch | decode tok/s (batch) | per request tok/s | TTFT ms | ms / step | "
+          "bound tok/s (its threads) | % of bound | vs first server | start s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     first: dict[int, float] = {}
     for name in args.servers:
         for batch in args.batches:
@@ -194,8 +203,9 @@ def main() -> None:
             per = mean([x for r in rs for x in r["per_request"]]) or 0.0
             ttft = mean([x for r in rs for x in r["ttft"]])
             first.setdefault(batch, tok_s)
-            bound = batch * bound_1
-            print(f"| {name} | {batch} | {tok_s:.2f} | {per:.2f} | {1000 * (ttft or 0):.0f} | "
+            n = threads.get(name, 1)
+            bound = batch * bw[max(k for k in bw if k <= n) if n >= 1 else 1] / weight_bytes
+            print(f"| {name} | {n} | {batch} | {tok_s:.2f} | {per:.2f} | {1000 * (ttft or 0):.0f} | "
                   f"{1000 / per if per else 0:.0f} | {bound:.2f} | {100 * tok_s / bound:.0f}% | "
                   f"{tok_s / first[batch]:.3f}x | {mean(starts.get(name, [])) or 0:.0f} |")
     if args.json:

@@ -56,18 +56,30 @@ class ServerSpec:
 
 def variant(name: str, model_dir: str, served_name: str, max_model_len: int, kv_gib: int,
             engine_args: dict[str, Any] | None = None) -> ServerSpec:
-    """`gateway`, `vllm`, `gateway-untuned` (LFM2_CPU_TUNING=0) or `vllm-tuned` (vLLM with the preloads
-    the gateway's launcher adds, see server/cpu_tuning.py)."""
-    kind = name.split("-", 1)[0]
+    """`gateway` or `vllm`, optionally with one suffix that sets the CPU environment:
+
+    - `-untuned`: the launcher's CPU tuning off (`LFM2_CPU_TUNING=0`; gateway only);
+    - `-tuned`: the preloads the gateway's launcher adds (see server/cpu_tuning.py; vLLM only);
+    - `-reserve`: vLLM's own `auto` binding, one core left to the serving processes;
+    - `-allcores`: OpenMP threads on every allowed CPU, none reserved.
+    """
+    kind, _, option = name.partition("-")
     env: dict[str, str] = {}
-    if name == "gateway-untuned":
+    cpus = sorted(os.sched_getaffinity(0))
+    if (kind, option) == ("gateway", "untuned"):
         env["LFM2_CPU_TUNING"] = "0"
-    elif name == "vllm-tuned":
+    elif (kind, option) == ("vllm", "tuned"):
         from server import cpu_tuning
 
         env["LD_PRELOAD"] = ":".join(p for p in (cpu_tuning.find_tcmalloc(), cpu_tuning.find_iomp()) if p)
-    elif name not in ("gateway", "vllm"):
-        raise ValueError(f"unknown server {name!r}: gateway, vllm, gateway-untuned, vllm-tuned")
+    elif option == "reserve":
+        env["VLLM_CPU_OMP_THREADS_BIND"] = "auto"
+    elif option == "allcores":
+        env["VLLM_CPU_OMP_THREADS_BIND"] = ",".join(str(c) for c in cpus)
+        env["VLLM_CPU_NUM_OF_RESERVED_CPU"] = "0"
+    if kind not in ("gateway", "vllm") or (option and not env):
+        raise ValueError(f"unknown server {name!r}: gateway or vllm, optionally with -untuned (gateway), "
+                         "-tuned (vllm), -reserve or -allcores")
     return ServerSpec(kind, model_dir, served_name, max_model_len, kv_gib=kv_gib, engine_args=engine_args or {},
                       env=env, label=name)
 

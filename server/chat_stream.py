@@ -2,6 +2,7 @@
 
 Per step and choice: the first chunk carries the role; each decoder delta (reasoning, content, tool-call
 fragment) becomes one chunk as soon as it is decoded; the finish reason comes in a chunk of its own;
+the chunks of one step and choice go out in one write;
 with `include_usage` a last chunk has `choices: []` and the usage; then `data: [DONE]`. A failure after
 the stream started is sent as an SSE error event before `[DONE]`, never as a silent hang-up.
 """
@@ -21,6 +22,8 @@ from server.sse import DONE, ChunkFramer, error_frames
 
 log = logging.getLogger(__name__)
 ROUTE = "/v1/chat/completions"
+_TTFT = metrics.TIME_TO_FIRST_TOKEN.labels(ROUTE)
+_ITL = metrics.INTER_TOKEN_LATENCY.labels(ROUTE)
 
 
 async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
@@ -37,34 +40,37 @@ async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
             for c in step.choices:
                 i = c.index
                 completion_tokens += c.num_tokens
-                out: list[dict[str, Any]] = []
+                frames: list[bytes] = []  # one write per step and choice
                 if not started[i]:
                     started[i] = True
-                    out.append(_choice(i, {"role": "assistant", "content": ""}))
-                t0 = time.process_time()
+                    frames.append(framer.choices([_choice(i, {"role": "assistant", "content": ""})]))
+                t0 = time.perf_counter()
                 deltas = decoders[i].feed(c.text)
                 if c.finish_reason is not None:
                     deltas += decoders[i].close()
-                parse_seconds[i] += time.process_time() - t0
+                now = time.perf_counter()
+                parse_seconds[i] += now - t0
                 lp = logprobs_json(c.logprobs) if job.logprobs and c.logprobs else None
-                for delta in deltas:
-                    out.append(_choice(i, delta, lp))
-                    lp = None
-                if lp is not None:
-                    out.append(_choice(i, {}, lp))
+                if lp is None:
+                    frames += [framer.delta(i, delta) for delta in deltas]  # the per-token path
+                else:
+                    for delta in deltas:
+                        frames.append(framer.choices([_choice(i, delta, lp)]))
+                        lp = None
+                    if lp is not None:
+                        frames.append(framer.choices([_choice(i, {}, lp)]))
                 if c.finish_reason is not None:
                     reason = job.finish_reason(c.finish_reason, decoders[i])
-                    out.append(_choice(i, {}, None, reason))
+                    frames.append(framer.choices([_choice(i, {}, None, reason)]))
                     observe_tool_parse(job, decoders[i], parse_seconds[i])
-                for choice in out:
-                    yield framer.choices([choice])
+                if frames:
+                    yield b"".join(frames)
                 if deltas:
-                    now = time.perf_counter()
                     if last_chunk is None:
-                        metrics.TIME_TO_FIRST_TOKEN.labels(ROUTE).observe(now - job.arrival)
+                        _TTFT.observe(now - job.arrival)
                         job.record["ttft_s"] = round(now - job.arrival, 4)
                     else:
-                        metrics.INTER_TOKEN_LATENCY.labels(ROUTE).observe(now - last_chunk)
+                        _ITL.observe(now - last_chunk)
                     last_chunk = now
         count_tokens(job, prompt_tokens, completion_tokens)
         if job.include_usage:

@@ -29,7 +29,7 @@ PROMPT_TOKENS = Counter("lfm2_prompt_tokens", "Prompt tokens processed.", ["mode
 COMPLETION_TOKENS = Counter("lfm2_completion_tokens", "Completion tokens generated.", ["model"])
 TOOL_CALLS = Counter("lfm2_tool_calls", "Tool calls seen in answers, by outcome and function.",
                      ["outcome", "function"])
-TOOL_PARSE_SECONDS = Histogram("lfm2_tool_parse_seconds", "CPU time spent parsing tool calls per answer.",
+TOOL_PARSE_SECONDS = Histogram("lfm2_tool_parse_seconds", "Time the event loop spent parsing tool calls, per answer.",
                                buckets=(0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1))
 STREAM_DISCONNECTS = Counter("lfm2_stream_disconnects", "Clients that went away before their answer ended.")
 REJECTED = Counter("lfm2_rejected_requests", "Requests refused, by reason.", ["reason"])

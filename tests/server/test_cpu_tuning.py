@@ -23,7 +23,7 @@ def cpu_host(monkeypatch):
     monkeypatch.setattr(cpu_tuning, "is_cpu_build", lambda: True)
     monkeypatch.setattr(cpu_tuning, "find_tcmalloc", lambda: TCMALLOC)
     monkeypatch.setattr(cpu_tuning, "find_iomp", lambda: IOMP)
-    monkeypatch.setattr(cpu_tuning, "quota_binding", lambda: None)
+    monkeypatch.setattr(cpu_tuning, "thread_binding", lambda: None)
     return monkeypatch
 
 
@@ -114,6 +114,36 @@ def test_quota_binding_cgroup_v1(tmp_path):
     assert cpu_tuning.cpu_quota(tmp_path) == 3.0
     write(tmp_path / "cpu" / "cpu.cfs_quota_us", "-1")
     assert cpu_tuning.cpu_quota(tmp_path) is None
+
+
+def topology(sysfs: Path, cores: list[int]) -> None:
+    for cpu, core in enumerate(cores):
+        write(sysfs / f"cpu{cpu}" / "topology" / "core_id", str(core))
+        write(sysfs / f"cpu{cpu}" / "topology" / "physical_package_id", "0")
+
+
+@pytest.mark.parametrize(("cores", "expected"), [
+    ([0, 1], "0,1"),  # 2 cores: OpenMP on both, none set aside
+    ([0, 1, 0, 1], "0,1"),  # 2 cores with SMT siblings: one thread per core
+    ([0, 1, 2], "0,1,2"),
+    ([0, 1, 2, 3], None),  # from 4 cores on, vLLM's own `auto` (one core left to the server) stands
+])
+def test_small_machines_bind_every_core(tmp_path, cores, expected):
+    topology(tmp_path / "sysfs", cores)
+    assert cpu_tuning.thread_binding(tmp_path / "nocgroup", list(range(len(cores))), tmp_path / "sysfs") == expected
+
+
+def test_a_quota_binds_quota_minus_one_even_on_a_small_machine(tmp_path):
+    topology(tmp_path / "sysfs", [0, 1, 2])
+    write(tmp_path / "cgroup" / "cpu.max", "200000 100000")
+    assert cpu_tuning.thread_binding(tmp_path / "cgroup", [0, 1, 2], tmp_path / "sysfs") == "0"
+
+
+def test_plan_binds_only_when_the_operator_did_not(cpu_host):
+    cpu_host.setattr(cpu_tuning, "thread_binding", lambda: "0,1")
+    assert cpu_tuning.plan().bind == "0,1"
+    cpu_host.setenv(cpu_tuning.BIND, "auto")
+    assert cpu_tuning.plan().bind is None
 
 
 def test_one_thread_per_physical_core(tmp_path):
