@@ -18,6 +18,7 @@ def test_all_is_pinned() -> None:
         "TOOL_CALL_START",
         "parse",
         "render",
+        "render_value",
     ]
 
 
