@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     from server.lifecycle import DrainingServer
 
     config = uvicorn.Config(served, host=settings.host, port=settings.port, log_level=settings.log_level,
-                            timeout_graceful_shutdown=2, access_log=False)  # our drain already waited for requests
+                            timeout_graceful_shutdown=2,  # our drain already waited for requests
+                            timeout_keep_alive=settings.idle_connection_timeout, access_log=False)
     DrainingServer(config, app.state.ctx).run()
     if app.state.ctx.failed:
         sys.exit(1)  # the engine failed: exit non-zero so the orchestrator restarts us

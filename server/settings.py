@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     request_timeout: float | None = Field(600.0, gt=0, description="Seconds a generation request may take.")
     shutdown_timeout: float = Field(30.0, ge=0, description="Seconds in-flight requests get to finish on SIGTERM.")
     keepalive_interval: float = Field(15.0, gt=0, description="Seconds of stream silence before an SSE comment.")
+    idle_connection_timeout: int = Field(
+        75, ge=1, description="Seconds an idle keep-alive connection stays open. Longer than load balancers' "
+        "idle timeouts (60 s on AWS ALB), so the server never closes a connection a client is about to reuse."
+    )
     log_prompts: bool = Field(False, description="Debug: log rendered prompts (never on by default).")
     log_level: str = "info"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import openai
@@ -164,3 +165,20 @@ def test_greedy_is_repeatable(gateway):
         return r.json()["choices"][0]["message"]["content"]
 
     assert run(temperature=0) == run(temperature=0)
+
+
+def test_idle_keep_alive_connection_is_reused_after_uvicorns_default_timeout(gateway):
+    """A pooled connection left idle for longer than uvicorn's default 5 s still works: a server that
+    closes it first races the client's next request ("Server disconnected" at the client, 502 behind a
+    load balancer)."""
+    with httpx.Client(base_url=gateway.base_url, timeout=60, limits=httpx.Limits(keepalive_expiry=120)) as http:
+        body = {"messages": MESSAGES, "max_tokens": 2, "stream": True}
+        with http.stream("POST", "/v1/chat/completions", json=body) as r:
+            assert r.status_code == 200
+            first_peer = r.extensions["network_stream"].get_extra_info("client_addr")
+            r.read()
+        time.sleep(6)
+        with http.stream("POST", "/v1/chat/completions", json=body) as r:
+            assert r.status_code == 200
+            assert r.extensions["network_stream"].get_extra_info("client_addr") == first_peer  # same socket
+            r.read()
