@@ -13,10 +13,12 @@ the first token) summed over the batch, per-request speed and TTFT.
 
 The bound: a decode step reads every weight once whatever the batch (tied embeddings: the 65,536 x
 2,048 matrix is read as the LM head), so tokens/s <= batch x bandwidth / weight bytes. The script
-measures read bandwidth itself (torch sum over 1 GiB, best of 5) with 1 thread, which is what vLLM's
-automatic binding gives the engine on a 2-core machine (one core is left to the server), and with all
-cores. Server variants: `gateway` (the launcher's CPU tuning on: tcmalloc and Intel OpenMP preloaded),
-`gateway-untuned` (LFM2_CPU_TUNING=0), `vllm` (vLLM's own server, its defaults), `vllm-tuned`.
+measures read bandwidth itself (torch sum over 1 GiB, best of 5) with 1 thread, cores - 1 and all
+cores, and bounds each server by the bandwidth of the OpenMP threads it bound (read from vLLM's start-up
+log). Server variants (`bench/servers.py`): `gateway` (the launcher as shipped: tcmalloc and Intel
+OpenMP preloaded, and on fewer than 4 cores OpenMP on every core), `gateway-untuned` (LFM2_CPU_TUNING=0),
+`gateway-reserve` / `gateway-allcores` (one core left to the server / none), `vllm` (vLLM's own server,
+its defaults), `vllm-tuned`, `vllm-allcores`.
 """
 
 from __future__ import annotations

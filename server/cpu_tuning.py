@@ -15,7 +15,8 @@ The guide (vLLM 0.32, "CPU" installation, performance tips) asks for three thing
   - a small machine, fewer than `SMALL_MACHINE_CORES` physical cores: the reserved core would be a
     third to a half of the machine, while the serving processes need a fraction of one. The launcher
     binds OpenMP to every core. Measured on 2 cores (bench/RESULTS.md): 1.6-1.7x decode speed at the
-    LFM2-2.6B shape, and no loss on the tiny model under 32 concurrent streams.
+    LFM2-2.6B shape; mixed on the 6-layer test model, whose steps are too small to split (slower for a
+    single stream, faster at 32 plain streams).
   - a CPU quota (a container limited to 4 CPUs on a 64-core host still sees 64 cores, and 63 OpenMP
     threads sharing 4 cores' worth of time thrash): the launcher binds to quota - 1 physical cores.
 - Size the KV cache (`VLLM_CPU_KVCACHE_SPACE`, GiB) to the machine: `cli.configure_cpu` sets it from
