@@ -50,7 +50,7 @@ class ChatJob:
         return finish_reason(raw, decoder.called_tools and not self.named_choice)
 
 
-def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, request_id: str) -> ChatJob:
+async def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, request_id: str) -> ChatJob:
     tools = prompts.tool_dicts(req.tools)
     text = prompts.render_chat(
         ctx.settings.chat_template,
@@ -63,7 +63,7 @@ def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, requ
     )
     if ctx.settings.log_prompts:  # debug only, and only when asked: prompts are user data
         log.debug("prompt", extra={"request_id": request_id, "prompt": text})
-    prompt_ids = prompts.encode(engine.tokenizer, text)
+    prompt_ids = await prompts.encode_off_loop(engine.tokenizer, text)
     structured = (tool_choice.forced_call_structure(req, engine.tokenizer)
                   or response_format_structured(req.response_format))
     params = generation_params(

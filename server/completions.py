@@ -36,7 +36,7 @@ class CompletionJob:
     record: dict[str, Any] = field(default_factory=dict)  # fields of the request's log line
 
 
-def prepare(req: CompletionRequest, ctx: ServerContext, engine: Engine, request_id: str) -> CompletionJob:
+async def prepare(req: CompletionRequest, ctx: ServerContext, engine: Engine, request_id: str) -> CompletionJob:
     if req.suffix:
         raise InvalidRequest("suffix is not supported by LFM2 models", param="suffix")
     if req.best_of not in (None, req.n):
@@ -45,7 +45,7 @@ def prepare(req: CompletionRequest, ctx: ServerContext, engine: Engine, request_
     if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str | list):
         prompt = prompt[0]
     if isinstance(prompt, str):
-        ids = prompts.encode(engine.tokenizer, prompt)
+        ids = await prompts.encode_off_loop(engine.tokenizer, prompt)
         text = prompt
     elif all(isinstance(t, int) for t in prompt):
         ids = [int(t) for t in prompt]  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ async def create_chat_completion(body: ChatCompletionRequest, request: Request, 
                                  request_id: RequestId, record: Record) -> Response:
     ctx.check_model(body.model)
     engine = ctx.ready_engine()
-    job = chat.prepare(body, ctx, engine, request_id)
+    job = await chat.prepare(body, ctx, engine, request_id)
     job.record = record
     return await _answer(request, ctx, engine, job, body.stream, chat_stream.stream, chat.complete)
 
@@ -38,7 +38,7 @@ async def create_completion(body: CompletionRequest, request: Request, ctx: Ctx,
                             request_id: RequestId, record: Record) -> Response:
     ctx.check_model(body.model)
     engine = ctx.ready_engine()
-    job = completions.prepare(body, ctx, engine, request_id)
+    job = await completions.prepare(body, ctx, engine, request_id)
     job.record = record
     return await _answer(request, ctx, engine, job, body.stream, completions.stream, completions.complete)
 

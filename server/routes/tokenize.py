@@ -27,10 +27,10 @@ async def tokenize(body: TokenizeRequest, ctx: Ctx) -> dict[str, Any]:
             continue_final_message=body.continue_final_message,
             template_kwargs=body.chat_template_kwargs,
         )
-        ids = prompts.encode(engine.tokenizer, text)
+        ids = await prompts.encode_off_loop(engine.tokenizer, text)
     else:
         text = body.prompt or ""
-        ids = list(engine.tokenizer.encode(text, add_special_tokens=body.add_special_tokens))
+        ids = await prompts.encode_off_loop(engine.tokenizer, text, body.add_special_tokens)
     result: dict[str, Any] = {"count": len(ids), "max_model_len": engine.max_model_len, "tokens": ids}
     if body.return_token_strs:
         result["token_strs"] = engine.tokenizer.convert_ids_to_tokens(ids)

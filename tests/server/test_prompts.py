@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from server import prompts
 from server.errors import InvalidRequest
 from server.prompts import encode, render_chat
 from server.tiny_model import ensure_tiny_model
@@ -53,3 +56,23 @@ def test_special_tokens_encode_to_their_real_ids(tokenizer):
     ids = encode(tokenizer, render_chat("lfm2", tokenizer, [{"role": "user", "content": "x"}], None))
     assert ids[:2] == [1, 6]  # <|startoftext|>, <|im_start|>
     assert 7 in ids  # <|im_end|>
+
+
+class ThreadRecordingTokenizer:
+    def __init__(self) -> None:
+        self.threads: list[str] = []
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        self.threads.append(threading.current_thread().name)
+        return [len(text), int(add_special_tokens)]
+
+
+async def test_long_prompts_are_tokenized_off_the_event_loop():
+    """A long prompt's tokenization must not hold the loop that every other stream is served from."""
+    tokenizer = ThreadRecordingTokenizer()
+    short = "x" * (prompts.OFF_LOOP_CHARS - 1)
+    long = "x" * prompts.OFF_LOOP_CHARS
+    assert await prompts.encode_off_loop(tokenizer, short) == [len(short), 0]
+    assert await prompts.encode_off_loop(tokenizer, long, add_special_tokens=True) == [len(long), 1]
+    assert tokenizer.threads[0] == threading.current_thread().name
+    assert tokenizer.threads[1].startswith("tokenize")
