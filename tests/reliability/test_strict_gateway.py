@@ -164,7 +164,9 @@ def test_stream_deadline_ends_with_error_event(strict):
 
 
 def test_sigterm_drains_in_flight_streams_then_exits_zero(strict):
-    body = {"messages": MESSAGES, "max_tokens": 600, "min_tokens": 600, "ignore_eos": True, "stream": True}
+    # Long enough to outlast the checks below (a few hundred ms), short enough to end well inside the
+    # module's 4 s request deadline on a slow machine (250 tokens take 1-2.5 s here).
+    body = {"messages": MESSAGES, "max_tokens": 250, "min_tokens": 250, "ignore_eos": True, "stream": True}
 
     async def scenario() -> tuple[list[str], int, int]:
         async with httpx.AsyncClient(base_url=strict.base_url, timeout=120, headers=auth()) as client:
