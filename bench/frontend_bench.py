@@ -156,11 +156,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--loads", default="plain,tool", type=lambda s: s.split(","))
     args = parser.parse_args()
-    model_dir = args.model
-    if model_dir == "tiny":
-        from server.tiny_model import ensure_tiny_model
-
-        model_dir = str(ensure_tiny_model())
+    model_dir = workloads.model_path(args.model)
     print("| load | tokens/request | our CPU per request ms | per token us | fake engine per token us |")
     print("|---|---|---|---|---|")
     for load in args.loads:

@@ -243,11 +243,7 @@ def main() -> None:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model_dir = args.model
-    if model_dir == "tiny":
-        from server.tiny_model import ensure_tiny_model
-
-        model_dir = str(ensure_tiny_model())
+    model_dir = workloads.model_path(args.model)
     bias = workloads.word_bias(model_dir)
     specs = [variant(name, model_dir, "bench", args.max_model_len, args.kv_gib) for name in args.servers]
     servers = [Server(spec, out) for spec in specs]

@@ -20,6 +20,8 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import workloads
+
 from server import prompts
 
 SENTENCE = "The quick brown fox jumps over the lazy dog. "
@@ -52,11 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     from transformers import AutoTokenizer
 
-    model_dir = args.model
-    if model_dir == "tiny":
-        from server.tiny_model import ensure_tiny_model
-
-        model_dir = str(ensure_tiny_model())
+    model_dir = workloads.model_path(args.model)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     text = SENTENCE * (args.kb * 1024 // len(SENTENCE))
     prompts.encode(tokenizer, text[:1000])  # warm-up

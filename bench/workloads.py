@@ -37,6 +37,15 @@ _WORDS = (
 )
 
 
+def model_path(arg: str) -> str:
+    """A benchmark's `--model`: a model directory, or 'tiny' (built locally, cached)."""
+    if arg != "tiny":
+        return arg
+    from server.tiny_model import ensure_tiny_model
+
+    return str(ensure_tiny_model())
+
+
 def word_bias(model_dir: str, limit: int = 300) -> dict[str, float]:
     """`logit_bias` that keeps a random-weight model on whole-word tokens.
 

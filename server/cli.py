@@ -79,15 +79,11 @@ def configure_cpu(settings: Settings) -> None:
     if settings.cpu_kvcache_space_gib is not None:
         os.environ["VLLM_CPU_KVCACHE_SPACE"] = _gib(settings.cpu_kvcache_space_gib)
     elif "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
-        os.environ["VLLM_CPU_KVCACHE_SPACE"] = _gib(min(8.0, max(1.0, _available_gib() / 4)))
+        os.environ["VLLM_CPU_KVCACHE_SPACE"] = _gib(min(8.0, max(1.0, cpu_tuning.available_gib() / 4)))
 
 
 def _gib(value: float) -> str:
     return str(max(1, int(value)))
-
-
-def _available_gib() -> float:
-    return cpu_tuning.available_gib()
 
 
 def _has_cuda() -> bool:

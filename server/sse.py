@@ -101,10 +101,8 @@ class EventStreamResponse(Response):
             last_write = loop.time()
 
         async def pump() -> None:
-            nonlocal last_write
             async for chunk in self._body:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                last_write = loop.time()
+                await write(chunk)
 
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         pumping = asyncio.ensure_future(pump())
