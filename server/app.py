@@ -38,9 +38,10 @@ log = logging.getLogger(__name__)
 EngineFactory = Callable[[], Engine]
 
 
-def create_app(settings: Settings, engine_factory: EngineFactory) -> FastAPI:
+def create_app(settings: Settings, engine_factory: EngineFactory, model_path: str | None = None) -> FastAPI:
     ctx = ServerContext(
         settings=settings,
+        model_path=model_path,
         defaults=SamplingDefaults(settings.default_temperature, settings.default_min_p,
                                   settings.default_repetition_penalty),
         admission=Admission(settings.max_concurrent_requests),

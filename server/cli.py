@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_cpu(settings)
     log.info("cpu tuning: %s", cpu_tuning.describe())
     args = engine_args(settings, source)
-    app = create_app(settings, lambda: _vllm_engine(args, settings.model_name))
+    app = create_app(settings, lambda: _vllm_engine(args, settings.model_name), model_path=source.path)
     served = loop_lag.LoopLagProbe(app) if loop_lag.enabled() else app
 
     import uvicorn

@@ -13,6 +13,7 @@ from server.engine import Engine
 from server.errors import ModelNotFound, Unavailable
 from server.sampling import SamplingDefaults
 from server.settings import Settings
+from server.tiny_model import tokenizer_kind
 
 
 @dataclass
@@ -21,6 +22,7 @@ class ServerContext:
     engine: Engine | None = None  # None until loaded
     defaults: SamplingDefaults = field(default_factory=SamplingDefaults)
     admission: Admission = field(default_factory=lambda: Admission(None))
+    model_path: str | None = None  # the checkpoint directory, when local
     draining: bool = False
     failed: bool = False  # the engine failed to load or died: the process must exit non-zero
     started: float = field(default_factory=time.time)
@@ -60,4 +62,5 @@ def model_card(ctx: ServerContext) -> dict[str, Any]:
         "owned_by": "liquidai",
         "root": ctx.settings.model,
         "max_model_len": engine.max_model_len if engine else None,
+        "tokenizer": (tokenizer_kind(ctx.model_path) if ctx.model_path else None) or "checkpoint",
     }
