@@ -55,7 +55,7 @@ class FakeLLM:
 def make_engine(model_dir: str, llm: FakeLLM) -> Any:
     from transformers import AutoTokenizer
 
-    from server.vllm_engine import VllmEngine
+    from server.engine.vllm_engine import VllmEngine
 
     engine = VllmEngine.__new__(VllmEngine)
     engine._llm = llm

@@ -51,7 +51,7 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jin
 
 def make_model_dir(out: Path) -> Path:
     """A config-only LFM2-2.6B-shaped checkpoint (no weights: serve it with `load_format: dummy`)."""
-    from server.tiny_model import ensure_tiny_model
+    from server.checkpoints.tiny_model import ensure_tiny_model
 
     target = out / "lfm2-2.6b-shape"
     target.mkdir(parents=True, exist_ok=True)

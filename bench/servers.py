@@ -69,7 +69,7 @@ def variant(name: str, model_dir: str, served_name: str, max_model_len: int, kv_
     if (kind, option) == ("gateway", "untuned"):
         env["LFM2_CPU_TUNING"] = "0"
     elif (kind, option) == ("vllm", "tuned"):
-        from server import cpu_tuning
+        from server.ops import cpu_tuning
 
         env["LD_PRELOAD"] = ":".join(p for p in (cpu_tuning.find_tcmalloc(), cpu_tuning.find_iomp()) if p)
     elif option == "reserve":

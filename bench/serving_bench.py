@@ -132,13 +132,13 @@ def requests_for(load: str, concurrency: int, args: argparse.Namespace) -> int:
 def measure(server: Server, load: str, concurrency: int, args: argparse.Namespace, bias: dict[str, float],
             cell: Cell) -> None:
     n = requests_for(load, concurrency, args)
-    before = server.metrics()
+    before = server.ops.metrics()
     cpu0 = server.cpu_seconds()
     run = asyncio.run(loadgen.run(server.base + "/v1/chat/completions",
                                   make_body(load, server.spec.served_name, args, bias),
                                   concurrency=concurrency, requests=n))
     cpu1 = server.cpu_seconds()
-    after = server.metrics()
+    after = server.ops.metrics()
     cell.lag_before.append(before)
     cell.lag_after.append(after)
     cell.wall += run.wall

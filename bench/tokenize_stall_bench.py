@@ -3,7 +3,7 @@
     python bench/tokenize_stall_bench.py [--kb 900] [--model tiny]
 
 A 5 ms ticker runs on the loop while one prompt of `--kb` KB is encoded, first directly on the loop
-(what the gateway did before), then with `server.prompts.encode_off_loop` (the tokenizer thread). Prints
+(what the gateway did before), then with `server.core.prompts.encode_off_loop` (the tokenizer thread). Prints
 the encode time and the worst lateness of the ticker, which is how long every other stream would have
 waited for its next chunk. Not a test.
 """
@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import workloads
 
-from server import prompts
+from server.core import prompts
 
 SENTENCE = "The quick brown fox jumps over the lazy dog. "
 

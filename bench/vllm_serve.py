@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 def main() -> None:
     from vllm.entrypoints.launchers.api_server import entry
 
-    from server import loop_lag
+    from server.ops import loop_lag
 
     if loop_lag.enabled():
         build_app = entry.build_app

@@ -41,7 +41,7 @@ def model_path(arg: str) -> str:
     """A benchmark's `--model`: a model directory, or 'tiny' (built locally, cached)."""
     if arg != "tiny":
         return arg
-    from server.tiny_model import ensure_tiny_model
+    from server.checkpoints.tiny_model import ensure_tiny_model
 
     return str(ensure_tiny_model())
 

@@ -20,19 +20,19 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server import metrics
-from server.admission import Admission
-from server.auth import APIKeyMiddleware
-from server.body_limit import BodyLimitMiddleware
-from server.context import ServerContext
-from server.engine import Engine
+from server.api.auth import APIKeyMiddleware
+from server.api.body_limit import BodyLimitMiddleware
+from server.api.middleware import RequestContextMiddleware
+from server.api.routes import generate, models, ops, tokenize
+from server.core.context import ServerContext
+from server.core.sampling import SamplingDefaults
+from server.engine.interface import Engine
 from server.errors import APIError, InternalError, InvalidRequest, error_body
 from server.lifecycle import watch_engine
-from server.middleware import RequestContextMiddleware
-from server.protocol import ErrorResponse
-from server.routes import generate, models, ops, tokenize
-from server.sampling import SamplingDefaults
+from server.ops import metrics
+from server.ops.admission import Admission
 from server.settings import Settings
+from server.wire.protocol import ErrorResponse
 
 log = logging.getLogger(__name__)
 EngineFactory = Callable[[], Engine]

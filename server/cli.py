@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic_settings import CliApp
 
-from server import cpu_tuning, loop_lag
 from server.app import create_app
-from server.model_source import ModelSource, default_max_model_len, resolve
+from server.checkpoints.model_source import ModelSource, default_max_model_len, resolve
+from server.ops import cpu_tuning, loop_lag
 from server.settings import Settings
 
 log = logging.getLogger("lfm2")
@@ -96,7 +96,7 @@ def _has_cuda() -> bool:
 
 
 def _vllm_engine(args: dict[str, Any], model_name: str) -> Any:
-    from server.vllm_engine import VllmEngine
+    from server.engine.vllm_engine import VllmEngine
 
     return VllmEngine(args, model_name)
 

@@ -19,8 +19,8 @@ from types import FrameType
 
 import uvicorn
 
-from server import metrics
-from server.context import ServerContext
+from server.core.context import ServerContext
+from server.ops import metrics
 
 log = logging.getLogger(__name__)
 DRAIN_SIGNALS = (signal.SIGTERM, signal.SIGINT)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.metrics import MetricWrapperBase
 
-from server import metrics as gateway_metrics
+from server.ops import metrics as gateway_metrics
 from tests.deploy import dashboards
 from tests.deploy.traffic import send_traffic
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.admission import Admission
 from server.errors import Overloaded, error_body
+from server.ops.admission import Admission
 
 
 async def test_refuses_beyond_the_limit_and_frees_slots():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import tool_parser
-from server.answer import AnswerDecoder, merge
+from server.core.answer import AnswerDecoder, merge
 from tests.tool_parser.stream_contract import check_stream, split_every
 
 STRICT = {"type": "function", "function": {"name": "book", "strict": True, "parameters": {

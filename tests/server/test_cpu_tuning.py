@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server import cpu_tuning
+from server.ops import cpu_tuning
 
 TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
 IOMP = "/venv/lib/libiomp5.so"

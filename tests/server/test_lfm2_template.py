@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.lfm2_template import render_prompt
-from server.tiny_model import ensure_tiny_model
+from server.checkpoints.tiny_model import ensure_tiny_model
+from server.core.lfm2_template import render_prompt
 
 TOOLS = [{"type": "function", "function": {
     "name": "get_weather", "description": "Weather now",

@@ -8,7 +8,7 @@ import time
 import pytest
 from prometheus_client import REGISTRY
 
-from server import loop_lag
+from server.ops import loop_lag
 
 
 def lag_count() -> float:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from server import model_source
-from server.model_source import default_max_model_len, resolve
+from server.checkpoints import model_source
+from server.checkpoints.model_source import default_max_model_len, resolve
 from server.settings import DEFAULT_MODEL, Settings
 
 

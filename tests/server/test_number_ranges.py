@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.number_ranges import int_range, number_range
+from server.grammar.number_ranges import int_range, number_range
 from tests.server.grammar_walk import accepts
 
 PROBES = [*range(-250, 251), 999, 1000, 1001, 10**6, -(10**6), 10**17, -(10**17), 10**18]

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from server import prompts
+from server.checkpoints.tiny_model import ensure_tiny_model
+from server.core import prompts
+from server.core.prompts import encode, render_chat
 from server.errors import InvalidRequest
-from server.prompts import encode, render_chat
-from server.tiny_model import ensure_tiny_model
 
 MESSAGES = [
     {"role": "user", "content": "hi"},

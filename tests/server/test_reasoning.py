@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.reasoning import ReasoningSplitter
+from server.core.reasoning import ReasoningSplitter
 
 
 def split(text: str, size: int) -> tuple[str, str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from server.core.sampling import SamplingDefaults, generation_params
 from server.errors import InvalidRequest
-from server.protocol import ChatCompletionRequest
-from server.sampling import SamplingDefaults, generation_params
+from server.wire.protocol import ChatCompletionRequest
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 DEFAULTS = SamplingDefaults(temperature=0.3, min_p=0.15, repetition_penalty=1.05)

@@ -8,7 +8,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from server.sse import KEEPALIVE, EventStreamResponse
+from server.api.sse import KEEPALIVE, EventStreamResponse
 
 
 def make_app(body_factory, closed: list[str], keepalive: float = 10.0, timeout: float | None = None):

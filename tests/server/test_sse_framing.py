@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from server.sse import ChunkFramer
+from server.api.sse import ChunkFramer
 
 
 @pytest.mark.parametrize("delta", [

@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import pytest
 
-from server.protocol import ChatCompletionRequest
-from server.tool_choice import forced_call_structure, marker_ids, max_calls, named_choice, none_choice_bias
+from server.core.tool_choice import forced_call_structure, marker_ids, max_calls, named_choice, none_choice_bias
+from server.wire.protocol import ChatCompletionRequest
 
 TOOLS = [
     {"type": "function", "function": {"name": "get_weather", "parameters": {

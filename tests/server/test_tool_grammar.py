@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tool_parser
-from server.tool_grammar import at_most_one_block, call_list_grammar, forced_block
+from server.grammar.tool_grammar import at_most_one_block, call_list_grammar, forced_block
 from tests.server.grammar_walk import MARKERS, accepts, compile_tag, walk
 
 WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {

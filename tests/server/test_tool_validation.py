@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.tool_validation import ArgumentValidator
+from server.core.tool_validation import ArgumentValidator
 
 TOOLS = [
     {"type": "function", "function": {"name": "book", "strict": True, "parameters": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.value_grammar import Rules, ValueGrammar, ebnf_literal
+from server.grammar.value_grammar import Rules, ValueGrammar, ebnf_literal
 from tests.server.grammar_walk import accepts
 from tool_parser import render_value
 

@@ -11,13 +11,13 @@ pytest.importorskip("vllm")
 
 def test_installed_as_vllm_general_plugin():
     plugins = {ep.name: ep.value for ep in entry_points(group="vllm.general_plugins")}
-    assert plugins.get("lfm2") == "server.vllm_plugin:register"
+    assert plugins.get("lfm2") == "server.engine.vllm_plugin:register"
 
 
 def test_transformers5_config_gets_conv_and_block_dims():
     from transformers import Lfm2Config
 
-    from server.vllm_plugin import register
+    from server.engine.vllm_plugin import register
 
     register()
     written_by_transformers5 = Lfm2Config(hidden_size=256, num_hidden_layers=2).to_dict()
@@ -31,7 +31,7 @@ def test_transformers5_config_gets_conv_and_block_dims():
 def test_architecture_registered():
     from vllm import ModelRegistry
 
-    from server.vllm_plugin import register
+    from server.engine.vllm_plugin import register
 
     register()
     assert "Lfm2ForCausalLM" in ModelRegistry.get_supported_archs()

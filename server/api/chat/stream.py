@@ -1,0 +1,91 @@
+"""Streams a chat job as OpenAI `chat.completion.chunk` events.
+
+Per step and choice: the first chunk carries the role; each decoder delta (reasoning, content, tool-call
+fragment) becomes one chunk as soon as it is decoded; the finish reason comes in a chunk of its own;
+the chunks of one step and choice go out in one write;
+with `include_usage` a last chunk has `choices: []` and the usage; then `data: [DONE]`. A failure after
+the stream started is sent as an SSE error event before `[DONE]`, never as a silent hang-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from server.api.chat.render import logprobs_json, usage
+from server.api.sse import DONE, ChunkFramer, error_frames
+from server.core.chat import ChatJob, count_tokens, observe_tool_parse
+from server.core.generation import Generation
+from server.errors import APIError, InternalError
+from server.ops import metrics
+
+log = logging.getLogger(__name__)
+ROUTE = "/v1/chat/completions"
+_TTFT = metrics.TIME_TO_FIRST_TOKEN.labels(ROUTE)
+_ITL = metrics.INTER_TOKEN_LATENCY.labels(ROUTE)
+
+
+async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
+    framer = ChunkFramer(job.id, "chat.completion.chunk", job.created, job.model)
+    n = job.params.n
+    decoders = [job.decoder() for _ in range(n)]
+    parse_seconds = [0.0] * n
+    started = [False] * n
+    prompt_tokens, completion_tokens = len(job.prompt_ids), 0
+    last_chunk: float | None = None
+    try:
+        async for step in generation:
+            prompt_tokens = step.num_prompt_tokens
+            for c in step.choices:
+                i = c.index
+                completion_tokens += c.num_tokens
+                frames: list[bytes] = []  # one write per step and choice
+                if not started[i]:
+                    started[i] = True
+                    frames.append(framer.choices([_choice(i, {"role": "assistant", "content": ""})]))
+                t0 = time.perf_counter()
+                deltas = decoders[i].feed(c.text)
+                if c.finish_reason is not None:
+                    deltas += decoders[i].close()
+                now = time.perf_counter()
+                parse_seconds[i] += now - t0
+                lp = logprobs_json(c.logprobs) if job.logprobs and c.logprobs else None
+                if lp is None:
+                    frames += [framer.delta(i, delta) for delta in deltas]  # the per-token path
+                else:
+                    for delta in deltas:
+                        frames.append(framer.choices([_choice(i, delta, lp)]))
+                        lp = None
+                    if lp is not None:
+                        frames.append(framer.choices([_choice(i, {}, lp)]))
+                if c.finish_reason is not None:
+                    reason = job.finish_reason(c.finish_reason, decoders[i])
+                    frames.append(framer.choices([_choice(i, {}, None, reason)]))
+                    observe_tool_parse(job, decoders[i], parse_seconds[i])
+                if frames:
+                    yield b"".join(frames)
+                if deltas:
+                    if last_chunk is None:
+                        _TTFT.observe(now - job.arrival)
+                        job.record["ttft_s"] = round(now - job.arrival, 4)
+                    else:
+                        _ITL.observe(now - last_chunk)
+                    last_chunk = now
+        count_tokens(job, prompt_tokens, completion_tokens)
+        if job.include_usage:
+            yield framer.usage(usage(prompt_tokens, completion_tokens))
+        yield DONE
+    except APIError as exc:
+        yield error_frames(exc)
+    except Exception:
+        log.exception("chat stream %s failed", job.request_id)
+        yield error_frames(InternalError("The server failed while streaming this answer."))
+    finally:
+        await generation.aclose()
+
+
+def _choice(index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
+            ) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}

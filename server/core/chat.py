@@ -1,0 +1,120 @@
+"""The chat core: a validated chat request -> rendered LFM2 prompt, sampling, tool-choice grammar -> `ChatJob`.
+
+`prepare` turns the request into a `ChatJob` (all checks that can answer 4xx happen here, before any
+byte is sent). Both API faces build their jobs here (Chat Completions directly, Responses after
+translating its input items into chat messages); each renders the answer in its own wire format
+(`server.api.chat`, `server.api.responses`). `observe_tool_parse` and `count_tokens` are the one
+metrics path of every face.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from server.core import answer, prompts, tool_choice
+from server.core.context import ServerContext
+from server.core.sampling import generation_params, response_format_structured
+from server.engine.interface import Engine, GenerationParams
+from server.ops import metrics
+from server.wire.protocol import ChatCompletionRequest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChatJob:
+    id: str
+    request_id: str
+    created: int
+    model: str
+    prompt_ids: list[int]
+    params: GenerationParams
+    tools: list[dict[str, Any]] | None
+    parse_tools: bool
+    parallel_tool_calls: bool
+    logprobs: bool
+    include_usage: bool
+    max_calls: int | None = None  # parallel_tool_calls false or a named tool_choice: 1
+    named_choice: bool = False  # a named tool_choice: finish_reason "stop", as OpenAI answers
+    arrival: float = field(default_factory=time.perf_counter)
+    record: dict[str, Any] = field(default_factory=dict)  # fields of the request's log line
+
+    @property
+    def offered(self) -> set[str]:
+        return {t["function"]["name"] for t in self.tools or ()}
+
+    def decoder(self) -> answer.AnswerDecoder:
+        return answer.AnswerDecoder(self.tools, parse_tools=self.parse_tools, max_calls=self.max_calls)
+
+    def finish_reason(self, raw: str | None, decoder: answer.AnswerDecoder) -> str | None:
+        return finish_reason(raw, decoder.called_tools and not self.named_choice)
+
+
+async def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, request_id: str) -> ChatJob:
+    tools = prompts.tool_dicts(req.tools)
+    text = prompts.render_chat(
+        ctx.settings.chat_template,
+        engine.tokenizer,
+        prompts.message_dicts(req.messages),
+        tools,
+        add_generation_prompt=req.add_generation_prompt,
+        continue_final_message=req.continue_final_message,
+        template_kwargs=req.chat_template_kwargs,
+    )
+    if ctx.settings.log_prompts:  # debug only, and only when asked: prompts are user data
+        log.debug("prompt", extra={"request_id": request_id, "prompt": text})
+    prompt_ids = await prompts.encode_off_loop(engine.tokenizer, text)
+    structured = (tool_choice.forced_call_structure(req, engine.tokenizer)
+                  or response_format_structured(req.response_format))
+    params = generation_params(
+        req,
+        prompt_len=len(prompt_ids),
+        max_model_len=engine.max_model_len,
+        defaults=ctx.defaults,
+        max_tokens=req.output_limit,
+        logprobs=(req.top_logprobs or 0) if req.logprobs else None,
+        # LFM2's tool-call markers are special tokens: keep them so the parser can see the calls.
+        skip_special_tokens=not req.tools_on,
+        structured=structured,
+    )
+    params = replace(params, logit_bias=tool_choice.none_choice_bias(req, engine.tokenizer, params.logit_bias))
+    return ChatJob(
+        id=ctx.new_id("chatcmpl"),
+        request_id=request_id,
+        created=int(time.time()),
+        model=ctx.model_name,
+        prompt_ids=prompt_ids,
+        params=params,
+        tools=tools,
+        parse_tools=req.tools_on,
+        parallel_tool_calls=req.parallel_tool_calls,
+        logprobs=req.logprobs,
+        include_usage=bool(req.stream_options and req.stream_options.include_usage),
+        max_calls=tool_choice.max_calls(req),
+        named_choice=tool_choice.named_choice(req),
+    )
+
+
+def finish_reason(raw: str | None, called_tools: bool) -> str | None:
+    if raw == "stop" and called_tools:
+        return "tool_calls"
+    return raw
+
+
+def observe_tool_parse(job: ChatJob, decoder: answer.AnswerDecoder, seconds: float) -> None:
+    if job.parse_tools:
+        outcomes = decoder.outcomes
+        metrics.TOOL_PARSE_SECONDS.observe(seconds)
+        metrics.count_tool_outcomes(outcomes, job.offered)
+        if outcomes:
+            job.record.setdefault("tool_calls", []).extend(o.outcome for o in outcomes)
+
+
+def count_tokens(job: Any, prompt_tokens: int, completion_tokens: int) -> None:
+    metrics.PROMPT_TOKENS.labels(job.model).inc(prompt_tokens)
+    metrics.COMPLETION_TOKENS.labels(job.model).inc(completion_tokens)
+    job.record["prompt_tokens"] = prompt_tokens
+    job.record["completion_tokens"] = completion_tokens

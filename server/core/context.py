@@ -1,0 +1,66 @@
+"""What every request handler needs, built once in the app factory: settings, engine, defaults."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.checkpoints.tiny_model import tokenizer_kind
+from server.core.sampling import SamplingDefaults
+from server.engine.interface import Engine
+from server.errors import ModelNotFound, Unavailable
+from server.ops.admission import Admission
+from server.settings import Settings
+
+
+@dataclass
+class ServerContext:
+    settings: Settings
+    engine: Engine | None = None  # None until loaded
+    defaults: SamplingDefaults = field(default_factory=SamplingDefaults)
+    admission: Admission = field(default_factory=lambda: Admission(None))
+    model_path: str | None = None  # the checkpoint directory, when local
+    draining: bool = False
+    failed: bool = False  # the engine failed to load or died: the process must exit non-zero
+    started: float = field(default_factory=time.time)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    @property
+    def model_name(self) -> str:
+        return self.settings.model_name
+
+    def ready_engine(self) -> Engine:
+        if self.draining:
+            raise Unavailable("The server is shutting down; retry on another replica.")
+        engine = self.engine
+        if engine is None:
+            raise Unavailable("The model is still loading; retry shortly.")
+        if engine.dead:
+            raise Unavailable("The inference engine has stopped; the server is restarting.")
+        return engine
+
+    def check_model(self, requested: str | None) -> None:
+        if requested is not None and requested not in (self.model_name, self.settings.model):
+            raise ModelNotFound(
+                f"The model '{requested}' does not exist; this server serves '{self.model_name}'.",
+                param="model",
+            )
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}-{os.urandom(8).hex()}{next(self._ids):x}"
+
+
+def model_card(ctx: ServerContext) -> dict[str, Any]:
+    engine = ctx.engine
+    return {
+        "id": ctx.model_name,
+        "object": "model",
+        "created": int(ctx.started),
+        "owned_by": "liquidai",
+        "root": ctx.settings.model,
+        "max_model_len": engine.max_model_len if engine else None,
+        "tokenizer": (tokenizer_kind(ctx.model_path) if ctx.model_path else None) or "checkpoint",
+    }

@@ -1,0 +1,100 @@
+"""From a validated request to the engine's `GenerationParams`, with LFM2's recommended defaults.
+
+Liquid recommends temperature 0.3, min_p 0.15 and repetition_penalty 1.05 for LFM2 chat; a request
+that leaves one unset gets the configured default, a request that sets it gets its own value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from server.engine.interface import GenerationParams
+from server.errors import InvalidRequest
+from server.wire.protocol import ResponseFormat, SamplingFields
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingDefaults:
+    temperature: float = 0.3
+    min_p: float = 0.15
+    repetition_penalty: float = 1.05
+
+
+def generation_params(
+    req: SamplingFields,
+    *,
+    prompt_len: int,
+    max_model_len: int,
+    defaults: SamplingDefaults,
+    max_tokens: int | None,
+    logprobs: int | None = None,
+    skip_special_tokens: bool = True,
+    structured: dict[str, Any] | None = None,
+) -> GenerationParams:
+    room = max_model_len - prompt_len
+    if room <= 0 or (max_tokens is not None and max_tokens > room):
+        asked = f" + max_tokens {max_tokens}" if max_tokens is not None else ""
+        raise InvalidRequest(
+            f"This model's maximum context length is {max_model_len} tokens; the prompt has "
+            f"{prompt_len} tokens{asked}. Shorten the messages or lower max_tokens.",
+            param="messages" if max_tokens is None else "max_tokens",
+            code="context_length_exceeded",
+        )
+    if req.min_tokens and max_tokens is not None and req.min_tokens > max_tokens:
+        raise InvalidRequest("min_tokens must not exceed max_tokens", param="min_tokens")
+    return GenerationParams(
+        n=req.n,
+        max_tokens=max_tokens if max_tokens is not None else room,
+        min_tokens=req.min_tokens,
+        temperature=_first(req.temperature, defaults.temperature),
+        top_p=_first(req.top_p, 1.0),
+        top_k=req.top_k if req.top_k not in (None, -1) else 0,
+        min_p=_first(req.min_p, defaults.min_p),
+        presence_penalty=_first(req.presence_penalty, 0.0),
+        frequency_penalty=_first(req.frequency_penalty, 0.0),
+        repetition_penalty=_first(req.repetition_penalty, defaults.repetition_penalty),
+        seed=req.seed,
+        stop=tuple(req.stop_list),
+        stop_token_ids=tuple(req.stop_token_ids or ()),
+        ignore_eos=req.ignore_eos,
+        logprobs=logprobs,
+        skip_special_tokens=_first(req.skip_special_tokens, skip_special_tokens),
+        spaces_between_special_tokens=req.spaces_between_special_tokens,
+        include_stop_str_in_output=req.include_stop_str_in_output,
+        logit_bias=_logit_bias(req.logit_bias),
+        structured=_structured(req) or structured,
+        priority=req.priority,
+    )
+
+
+def response_format_structured(fmt: ResponseFormat | None) -> dict[str, Any] | None:
+    """OpenAI `response_format` as vLLM structured-output fields."""
+    if fmt is None or fmt.type == "text":
+        return None
+    if fmt.type == "json_object":
+        return {"json_object": True}
+    schema = fmt.json_schema.schema_ if fmt.json_schema else None
+    if schema is None:
+        raise InvalidRequest("response_format json_schema needs json_schema.schema", param="response_format")
+    return {"json": schema}
+
+
+def _structured(req: SamplingFields) -> dict[str, Any] | None:
+    if req.structured_outputs is None:
+        return None
+    fields = req.structured_outputs.model_dump(by_alias=True, exclude_defaults=True)
+    return fields
+
+
+def _logit_bias(bias: dict[str, float] | None) -> dict[int, float] | None:
+    if not bias:
+        return None
+    try:
+        return {int(k): max(-100.0, min(100.0, v)) for k, v in bias.items()}
+    except ValueError:
+        raise InvalidRequest("logit_bias keys must be token ids", param="logit_bias") from None
+
+
+def _first(value: Any, default: Any) -> Any:
+    return default if value is None else value
