@@ -57,7 +57,7 @@ def test_unknown_model_is_404(gateway):
 def test_context_overflow_is_400(gateway):
     error = assert_error(post(gateway, {"messages": MESSAGES, "max_tokens": 10**6}), 400, "max_tokens")
     assert error["code"] == "context_length_exceeded"
-    long = [{"role": "user", "content": "word " * 20000}]
+    long = [{"role": "user", "content": "word " * 40000}]
     assert_error(post(gateway, {"messages": long}), 400)
 
 

@@ -142,7 +142,7 @@ BAD = {
     "message empty": (CHAT, {"messages": [{}]}, 400, "messages", None),
     "message without content": (CHAT, {"messages": [{"role": "user"}]}, 400, "messages", None),
     "too many messages": (CHAT, {"messages": MESSAGES * 4097}, 400, "messages", None),
-    "message over the context": (CHAT, {"messages": [{"role": "user", "content": "word " * 20000}]}, 400, None,
+    "message over the context": (CHAT, {"messages": [{"role": "user", "content": "word " * 40000}]}, 400, None,
                                  "context_length_exceeded"),
     "continue without an assistant message": (CHAT, chat(continue_final_message=True), 400, "messages", None),
     "tokenize continue without messages": (TOKENIZE, {"messages": [], "continue_final_message": True}, 400,
@@ -151,7 +151,7 @@ BAD = {
     "prompt empty": (COMPLETIONS, {"prompt": ""}, 400, "prompt", None),
     "prompt list empty": (COMPLETIONS, {"prompt": []}, 400, "prompt", None),
     "several prompts": (COMPLETIONS, {"prompt": [[1], [2]]}, 400, "prompt", None),
-    "prompt over the context": (COMPLETIONS, {"prompt": "word " * 20000}, 400, None, "context_length_exceeded"),
+    "prompt over the context": (COMPLETIONS, {"prompt": "word " * 40000}, 400, None, "context_length_exceeded"),
     # bad tools
     "tools an object": (CHAT, chat(tools=TOOLS[0]), 400, "tools", None),
     "tool without function": (CHAT, chat(tools=[{"type": "function"}]), 400, "tools", None),
