@@ -23,11 +23,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from server.api.auth import APIKeyMiddleware
 from server.api.body_limit import BodyLimitMiddleware
 from server.api.middleware import RequestContextMiddleware
-from server.api.routes import generate, models, ops, tokenize
+from server.api.responses.store import ResponseStore
+from server.api.routes import generate, models, ops, responses, tokenize
+from server.api.validation import validation_error
 from server.core.context import ServerContext
 from server.core.sampling import SamplingDefaults
 from server.engine.interface import Engine
-from server.errors import APIError, InternalError, InvalidRequest, error_body
+from server.errors import APIError, InternalError, error_body
 from server.lifecycle import watch_engine
 from server.ops import metrics
 from server.ops.admission import Admission
@@ -66,7 +68,10 @@ def create_app(settings: Settings, engine_factory: EngineFactory, model_path: st
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.responses = ResponseStore(settings.response_store_items, int(settings.response_store_mib * 2**20),
+                                        settings.response_store_ttl)
     app.include_router(generate.router, responses={**_STREAMED, **_errors(400, 401, 404, 413, 429, 503, 504)})
+    app.include_router(responses.router, responses={**_STREAMED, **_errors(400, 401, 404, 413, 429, 503, 504)})
     app.include_router(models.router, responses=_errors(401, 404))
     app.include_router(tokenize.router, responses=_errors(400, 401, 404, 413, 503))
     app.include_router(ops.router)
@@ -86,7 +91,7 @@ def create_app(settings: Settings, engine_factory: EngineFactory, model_path: st
 _ERROR_DESCRIPTIONS = {
     400: "Invalid request (names the field in `param`)",
     401: "Missing or wrong API key",
-    404: "Unknown model",
+    404: "Unknown model, or an unknown or expired stored response",
     413: "Request body over the size limit",
     429: "Too many requests in flight (see Retry-After)",
     503: "The engine is loading, draining or has stopped",
@@ -172,20 +177,3 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
         return JSONResponse(error_body(InternalError("The server failed on this request.")), status_code=500)
-
-
-def validation_error(errors: Any) -> InvalidRequest:
-    """pydantic's first complaint as one OpenAI error, naming the field. An unknown field is named first:
-    in a union (`tool_choice`) pydantic lists the other members' complaints before it."""
-    errors = list(errors)
-    first = next((e for e in errors if e.get("type") == "extra_forbidden"), None) or next(iter(errors), None) or {}
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    if first.get("type") == "json_invalid":
-        return InvalidRequest("The request body is not valid JSON.", code="invalid_json")
-    where = ".".join(loc)
-    message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")  # pydantic prefixes our validators
-    if first.get("type") == "extra_forbidden":
-        message = f"Unrecognized request argument supplied: {loc[-1] if loc else where}"
-    elif where:
-        message = f"{where}: {message}"
-    return InvalidRequest(message, param=where or None)

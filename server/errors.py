@@ -4,6 +4,7 @@
     ├── InvalidRequest      400 invalid_request_error
     ├── Unauthorized        401 authentication_error
     ├── ModelNotFound       404 invalid_request_error (code model_not_found)
+    ├── NotFound            404 invalid_request_error (an unknown or expired stored object)
     ├── PayloadTooLarge     413 invalid_request_error
     ├── Overloaded          429 rate_limit_exceeded (Retry-After)
     ├── Unavailable         503 service_unavailable (engine not ready, draining, dead)
@@ -53,6 +54,11 @@ class ModelNotFound(APIError):
     status = 404
     type = "invalid_request_error"
     code = "model_not_found"
+
+
+class NotFound(APIError):
+    status = 404
+    type = "invalid_request_error"
 
 
 class PayloadTooLarge(APIError):

@@ -71,6 +71,14 @@ class Settings(BaseSettings):
         75, ge=1, description="Seconds an idle keep-alive connection stays open. Longer than load balancers' "
         "idle timeouts (60 s on AWS ALB), so the server never closes a connection a client is about to reuse."
     )
+    response_store_items: int = Field(
+        10000, ge=0, description="Responses kept for previous_response_id and GET /v1/responses/{id} "
+        "(store: true); the oldest are evicted first. 0 turns the store off."
+    )
+    response_store_mib: float = Field(512, gt=0, description="Largest total JSON size of stored responses (MiB).")
+    response_store_ttl: float = Field(
+        24 * 3600, gt=0, description="Seconds a stored response is kept (the store is per process)."
+    )
     log_prompts: bool = Field(False, description="Debug: log rendered prompts (never on by default).")
     log_level: str = "info"
 

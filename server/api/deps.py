@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from server.api.responses.store import ResponseStore
 from server.core.context import ServerContext
 
 
@@ -28,3 +29,11 @@ def get_record(request: Request) -> dict[str, object]:
 
 
 Record = Annotated[dict[str, object], Depends(get_record)]
+
+
+def get_store(request: Request) -> ResponseStore:
+    store: ResponseStore = request.app.state.responses
+    return store
+
+
+Store = Annotated[ResponseStore, Depends(get_store)]

@@ -71,13 +71,15 @@ class EventStreamResponse(Response):
     media_type = MEDIA_TYPE
 
     def __init__(self, body: AsyncIterator[bytes], on_close: Callable[[], Awaitable[None]], *,
-                 keepalive: float = 15.0, deadline: float | None = None) -> None:
+                 keepalive: float = 15.0, deadline: float | None = None,
+                 error_frames: Callable[[APIError], bytes] = error_frames) -> None:
         super().__init__(headers=HEADERS, media_type=MEDIA_TYPE)
         self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         self._body = body
         self._on_close = on_close
         self._keepalive = keepalive
         self._deadline = deadline
+        self._error_frames = error_frames
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -133,7 +135,7 @@ class EventStreamResponse(Response):
             listening.cancel()
             await _cancel(pumping)
         if timed_out:
-            await write(error_frames(Timeout("The request took longer than the server's request timeout.")))
+            await write(self._error_frames(Timeout("The request took longer than the server's request timeout.")))
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return "timed_out" if timed_out else "done"
 

@@ -34,6 +34,8 @@ TOOL_PARSE_SECONDS = Histogram("lfm2_tool_parse_seconds", "Time the event loop s
 STREAM_DISCONNECTS = Counter("lfm2_stream_disconnects", "Clients that went away before their answer ended.")
 REJECTED = Counter("lfm2_rejected_requests", "Requests refused, by reason.", ["reason"])
 ENGINE_HEALTHY = Gauge("lfm2_engine_healthy", "1 when the engine is loaded and answering, else 0.")
+RESPONSES_STORED = Gauge("lfm2_responses_stored", "Responses held in the in-process response store.")
+RESPONSES_STORED_BYTES = Gauge("lfm2_responses_stored_bytes", "JSON size of the responses held in the store.")
 MODEL_INFO = Info("lfm2_model", "The served model.")
 BUILD_INFO = Info("lfm2_build", "Versions of the gateway and its engine.")
 

@@ -1,7 +1,7 @@
-"""A pytest plugin: every chat completion stream the suite reads is checked against `contract.py`.
+"""A pytest plugin: every chat completion and Responses stream the suite reads is checked against `contract.py`.
 
 It wraps the HTTP transports of httpx and httpx2 (what openai-python and LangChain use), so every
-test that streams from `/chat/completions` with tools on, through any of those clients, is checked
+test that streams from `/chat/completions` or `/responses` with tools on, through any of those clients, is checked
 without doing anything. A test whose streams break the contract fails at teardown with the reason;
 streams read only in part (a client that hung up) are not judged. Streams from other processes (the
 Node.js clients) are fed to `record()` by their test.
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.clients.contract import sse_chunks, tools_on, violation
+from tests.clients.contract import TERMINAL, is_responses_stream, responses_events, sse_chunks, tools_on, violation
 
 
 @dataclass
@@ -35,6 +35,12 @@ def record(request: dict[str, Any], body: str) -> None:
     problem = violation(request, body)
     if problem is not None:
         LOG.violations.append(problem)
+    if is_responses_stream(body):
+        events = responses_events(body)
+        if events and events[-1]["type"] in TERMINAL and request.get("tools"):
+            LOG.checked += 1
+            LOG.with_calls += any(e["type"] == "response.function_call_arguments.delta" for e in events)
+        return
     chunks, done = sse_chunks(body)
     if done and tools_on(request):
         LOG.checked += 1
@@ -43,7 +49,8 @@ def record(request: dict[str, Any], body: str) -> None:
 
 
 def _request_json(request: Any) -> dict[str, Any] | None:
-    if request.method != "POST" or not str(request.url.path).endswith("/chat/completions"):
+    path = str(request.url.path)
+    if request.method != "POST" or not path.endswith(("/chat/completions", "/responses")):
         return None
     try:
         body = json.loads(request.content or b"{}")

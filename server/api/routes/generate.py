@@ -1,12 +1,7 @@
-"""`/v1/chat/completions` and `/v1/completions`: validate, admit, start, then answer JSON or SSE."""
+"""`/v1/chat/completions` and `/v1/completions`: validate and prepare, then `respond` (admit, start, answer)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
-
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -14,16 +9,11 @@ from server.api import completions
 from server.api.chat import render as chat_render
 from server.api.chat import stream as chat_stream
 from server.api.deps import Ctx, Record, RequestId
-from server.api.disconnect import ClientDisconnected, unless_disconnected
-from server.api.sse import EventStreamResponse
+from server.api.respond import respond
 from server.core import chat
-from server.core.context import ServerContext
-from server.core.generation import Generation
-from server.engine.interface import Engine
 from server.wire.protocol import ChatCompletionRequest, CompletionRequest
 
 router = APIRouter(prefix="/v1", tags=["generation"])
-CLIENT_CLOSED = 499
 
 
 @router.post("/chat/completions", summary="Create a chat completion (OpenAI-compatible)")
@@ -33,7 +23,7 @@ async def create_chat_completion(body: ChatCompletionRequest, request: Request, 
     engine = ctx.ready_engine()
     job = await chat.prepare(body, ctx, engine, request_id)
     job.record = record
-    return await _answer(request, ctx, engine, job, body.stream, chat_stream.stream, chat_render.complete)
+    return await respond(request, ctx, engine, job, body.stream, chat_stream.stream, chat_render.complete)
 
 
 @router.post("/completions", summary="Create a text completion (OpenAI-compatible)")
@@ -43,37 +33,4 @@ async def create_completion(body: CompletionRequest, request: Request, ctx: Ctx,
     engine = ctx.ready_engine()
     job = await completions.prepare(body, ctx, engine, request_id)
     job.record = record
-    return await _answer(request, ctx, engine, job, body.stream, completions.stream, completions.complete)
-
-
-async def _answer(
-    request: Request,
-    ctx: ServerContext,
-    engine: Engine,
-    job: Any,
-    stream: bool,
-    streamer: Callable[[Any, Generation], AsyncIterator[bytes]],
-    completer: Callable[[Any, Generation], Awaitable[dict[str, Any]]],
-) -> Response:
-    timeout = ctx.settings.request_timeout
-    deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
-    async with ctx.admission.admit() as permit:
-        try:
-            generation = await unless_disconnected(
-                request, Generation.start(engine, job.prompt_ids, job.params, job.request_id), deadline)
-            if not stream:
-                payload = await unless_disconnected(request, completer(job, generation), deadline)
-                return Response(orjson.dumps(payload), media_type="application/json")
-        except ClientDisconnected:
-            job.record["disconnected"] = True
-            return Response(status_code=CLIENT_CLOSED)
-        permit.keep()
-
-        async def on_close() -> None:
-            try:
-                await generation.aclose()
-            finally:
-                permit.release_kept()
-
-        return EventStreamResponse(streamer(job, generation), on_close,
-                                   keepalive=ctx.settings.keepalive_interval, deadline=deadline)
+    return await respond(request, ctx, engine, job, body.stream, completions.stream, completions.complete)

@@ -1,0 +1,108 @@
+"""Streams a Responses job as OpenAI's typed events (`event: <type>` + `data: {...}`), numbered.
+
+`response.created` and `response.in_progress` first; then, per engine step, the output builder's
+events (item added, content part added, text / reasoning / call-argument deltas, done events); then
+`response.completed` (or `response.incomplete` when cut by `max_output_tokens`) with the whole
+response, which is stored first when `store` asks. A failure after the stream started, a deadline
+included, ends it with `response.failed` carrying the error. No `[DONE]`: OpenAI sends none here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from server.api.responses.render import ResponseJob, keep, response_object, usage
+from server.core import chat
+from server.core.generation import Generation
+from server.errors import APIError, InternalError
+from server.ops import metrics
+
+log = logging.getLogger(__name__)
+ROUTE = "/v1/responses"
+_TTFT = metrics.TIME_TO_FIRST_TOKEN.labels(ROUTE)
+_ITL = metrics.INTER_TOKEN_LATENCY.labels(ROUTE)
+
+
+class EventWriter:
+    """Frames events with increasing sequence numbers; also frames the failure event for a deadline."""
+
+    __slots__ = ("_job", "_output", "_seq")
+
+    def __init__(self, job: ResponseJob) -> None:
+        self._job = job
+        self._seq = 0
+        self._output: list[dict[str, Any]] = []
+
+    def frame(self, event: dict[str, Any]) -> bytes:
+        event["sequence_number"] = self._seq
+        self._seq += 1
+        kind: str = event["type"]
+        return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+
+    def frames(self, events: list[dict[str, Any]]) -> bytes:
+        return b"".join(self.frame(e) for e in events)
+
+    def failed(self, error: APIError, output: list[dict[str, Any]] | None = None) -> bytes:
+        body = {"code": error.code or error.type, "message": error.message}
+        response = response_object(self._job, output if output is not None else self._output, None,
+                                   status="failed", error=body)
+        return self.frame({"type": "response.failed", "response": response})
+
+    def track(self, output: list[dict[str, Any]]) -> None:
+        self._output = output
+
+
+async def stream(job: ResponseJob, generation: Generation, writer: EventWriter) -> AsyncIterator[bytes]:
+    builder = job.builder()
+    writer.track(builder.items)
+    decoder = job.chat.decoder()
+    skeleton = response_object(job, [], None, status="in_progress")
+    prompt_tokens, completion_tokens, cached = len(job.prompt_ids), 0, 0
+    parse_seconds = 0.0
+    finish: str | None = None
+    last_event: float | None = None
+    try:
+        yield writer.frames([{"type": "response.created", "response": skeleton},
+                             {"type": "response.in_progress", "response": skeleton}])
+        async for step in generation:
+            prompt_tokens = step.num_prompt_tokens
+            cached = max(cached, getattr(step, "num_cached_tokens", 0))
+            for c in step.choices:
+                completion_tokens += c.num_tokens
+                t0 = time.perf_counter()
+                deltas = decoder.feed(c.text)
+                if c.finish_reason is not None:
+                    deltas += decoder.close()
+                    finish = c.finish_reason
+                events = builder.feed(deltas, decoder.failed_calls)
+                if c.finish_reason is not None:
+                    events += builder.finish(incomplete=finish == "length", failed=decoder.failed_calls)
+                now = time.perf_counter()
+                parse_seconds += now - t0
+                if events:
+                    yield writer.frames(events)
+                if deltas:
+                    if last_event is None:
+                        _TTFT.observe(now - job.chat.arrival)
+                        job.record["ttft_s"] = round(now - job.chat.arrival, 4)
+                    else:
+                        _ITL.observe(now - last_event)
+                    last_event = now
+        chat.observe_tool_parse(job.chat, decoder, parse_seconds)
+        chat.count_tokens(job.chat, prompt_tokens, completion_tokens)
+        response = response_object(job, builder.items, usage(prompt_tokens, completion_tokens, cached), finish)
+        keep(job, response)
+        kind = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
+        yield writer.frame({"type": kind, "response": response})
+    except APIError as exc:
+        yield writer.failed(exc, builder.items)
+    except Exception:
+        log.exception("responses stream %s failed", job.request_id)
+        yield writer.failed(InternalError("The server failed while streaming this response."), builder.items)
+    finally:
+        await generation.aclose()
