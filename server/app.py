@@ -45,7 +45,7 @@ def create_app(settings: Settings, engine_factory: EngineFactory, model_path: st
         settings=settings,
         model_path=model_path,
         defaults=SamplingDefaults(settings.default_temperature, settings.default_min_p,
-                                  settings.default_repetition_penalty),
+                                  settings.default_repetition_penalty, settings.default_max_tokens),
         admission=Admission(settings.max_concurrent_requests),
     )
 

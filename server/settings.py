@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     default_temperature: float = Field(0.3, ge=0, description="Used when a request leaves it unset.")
     default_min_p: float = Field(0.15, ge=0, le=1, description="Used when a request leaves it unset.")
     default_repetition_penalty: float = Field(1.05, gt=0, description="Used when a request leaves it unset.")
+    default_max_tokens: int | None = Field(
+        None, gt=0, description="Output limit for requests that set none (Codex CLI sends none); default: the "
+        "rest of the context."
+    )
     tiny_dir: str | None = Field(None, description="Where the 'tiny' model is generated (default: user cache).")
     offline_fallback: bool = Field(
         True, description="Serve 'tiny' with a warning when the default model cannot be found or downloaded."

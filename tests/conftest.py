@@ -97,7 +97,9 @@ def gateway() -> Iterator[Gateway]:
     if url:
         yield Gateway(url.rstrip("/"), None, None)
         return
-    gw = start_gateway([])
+    # Random weights almost never pick EOS among 65,536 tokens: without a default limit, a request that
+    # sets none (Codex CLI's) would generate to the end of the 32K context.
+    gw = start_gateway(["--default-max-tokens", "256"])
     try:
         yield gw
     finally:

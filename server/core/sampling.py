@@ -1,7 +1,8 @@
 """From a validated request to the engine's `GenerationParams`, with LFM2's recommended defaults.
 
 Liquid recommends temperature 0.3, min_p 0.15 and repetition_penalty 1.05 for LFM2 chat; a request
-that leaves one unset gets the configured default, a request that sets it gets its own value.
+that leaves one unset gets the configured default, a request that sets it gets its own value. A request
+without a token limit may generate to the end of the context, unless a default limit is configured.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class SamplingDefaults:
     temperature: float = 0.3
     min_p: float = 0.15
     repetition_penalty: float = 1.05
+    max_tokens: int | None = None  # None: the rest of the context
 
 
 def generation_params(
@@ -45,7 +47,7 @@ def generation_params(
         raise InvalidRequest("min_tokens must not exceed max_tokens", param="min_tokens")
     return GenerationParams(
         n=req.n,
-        max_tokens=max_tokens if max_tokens is not None else room,
+        max_tokens=max_tokens if max_tokens is not None else min(room, defaults.max_tokens or room),
         min_tokens=req.min_tokens,
         temperature=_first(req.temperature, defaults.temperature),
         top_p=_first(req.top_p, 1.0),

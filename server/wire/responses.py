@@ -91,6 +91,13 @@ class ReasoningItem(_Loose):
     summary: list[Any] = Field(default_factory=list)
 
 
+class ItemReference(_Strict):
+    """An earlier output item by id (the Vercel AI SDK sends these when `store` is on)."""
+
+    type: Literal["item_reference"]
+    id: str
+
+
 def _item_type(item: Any) -> str:
     if isinstance(item, dict):
         return str(item.get("type", "message"))
@@ -101,10 +108,11 @@ InputItem = Annotated[
     Annotated[MessageItem, Tag("message")]
     | Annotated[FunctionCallItem, Tag("function_call")]
     | Annotated[FunctionCallOutputItem, Tag("function_call_output")]
-    | Annotated[ReasoningItem, Tag("reasoning")],
+    | Annotated[ReasoningItem, Tag("reasoning")]
+    | Annotated[ItemReference, Tag("item_reference")],
     Discriminator(_item_type, custom_error_type="invalid_item",
                   custom_error_message="input items must be of type message, function_call, "
-                  "function_call_output or reasoning"),
+                  "function_call_output, reasoning or item_reference"),
 ]
 
 

@@ -59,3 +59,11 @@ def test_delete_removes_and_reports():
     assert store.delete("a") is True
     assert store.delete("a") is False
     assert store.get("a") is None and store.bytes == 0
+
+
+def test_output_items_are_found_by_id_while_their_response_is_kept():
+    store = ResponseStore(max_items=1, max_bytes=10**6, ttl=60)
+    store.put({"id": "r1", "output": [{"id": "fc_1", "type": "function_call"}]}, [], [])
+    assert store.output_item("fc_1") == {"id": "fc_1", "type": "function_call"}
+    store.put({"id": "r2", "output": []}, [], [])  # evicts r1
+    assert store.output_item("fc_1") is None

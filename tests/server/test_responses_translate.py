@@ -122,3 +122,21 @@ def test_output_items_become_the_next_turns_assistant_message():
               {"type": "function_call", "call_id": "call_2", "name": "f", "arguments": "{", "status": "incomplete"}]
     assert output_messages(output) == [{"role": "assistant", "content": "Hi", "tool_calls": [
         {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]
+
+
+def test_item_references_resolve_to_stored_output_items():
+    stored = {"fc_1": {"id": "fc_1", "type": "function_call", "status": "completed", "call_id": "call_1",
+                       "name": "f", "arguments": "{}"},
+              "msg_1": {"id": "msg_1", "type": "message", "status": "completed", "role": "assistant",
+                        "content": [{"type": "output_text", "text": "Let me see.", "annotations": [], "logprobs": []}]}}
+    body = ResponsesRequest.model_validate({"tools": [fn("f")], "input": [
+        {"role": "user", "content": "x"}, {"type": "item_reference", "id": "msg_1"},
+        {"type": "item_reference", "id": "fc_1"},
+        {"type": "function_call_output", "call_id": "call_1", "output": "ok"}]})
+    t = translate(body, [], ids(), stored.get)
+    messages = [m.model_dump(exclude_none=True) for m in t.chat.messages]
+    assert messages[1]["content"] == "Let me see." and messages[1]["tool_calls"][0]["id"] == "call_1"
+    assert messages[2]["role"] == "tool"
+    with pytest.raises(InvalidRequest) as caught:
+        translate(ResponsesRequest.model_validate({"input": [{"type": "item_reference", "id": "gone"}]}), [], ids())
+    assert caught.value.param == "input.0.id"

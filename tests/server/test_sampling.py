@@ -40,3 +40,11 @@ def test_structured_outputs_win_over_response_format():
     p = generation_params(req, prompt_len=1, max_model_len=10, defaults=DEFAULTS, max_tokens=None,
                           structured={"json": {}})
     assert p.structured == {"regex": "a+"}
+
+
+def test_a_configured_default_limit_applies_only_when_the_request_sets_none():
+    limited = SamplingDefaults(max_tokens=40)
+    req = ChatCompletionRequest(messages=MESSAGES)
+    assert generation_params(req, prompt_len=10, max_model_len=100, defaults=limited, max_tokens=None).max_tokens == 40
+    assert generation_params(req, prompt_len=80, max_model_len=100, defaults=limited, max_tokens=None).max_tokens == 20
+    assert generation_params(req, prompt_len=10, max_model_len=100, defaults=limited, max_tokens=60).max_tokens == 60

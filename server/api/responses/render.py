@@ -75,7 +75,7 @@ async def prepare(req: ResponsesRequest, ctx: ServerContext, engine: Engine, req
             raise InvalidRequest(f"Previous response with id '{req.previous_response_id}' not found.",
                                  param="previous_response_id", code="previous_response_not_found")
         history = previous.history
-    translation = translate(req, history, new_id)
+    translation = translate(req, history, new_id, store.output_item)
     keep = req.store and store.max_items > 0
     if keep and not store.fits(_size(history) + _size(translation.input_items)):
         raise InvalidRequest("This conversation is larger than the whole response store: send store: false "

@@ -1,7 +1,8 @@
 """Stored responses: a bounded, in-process store for `store: true` (OpenAI's default).
 
 It keeps, per response, the response object, its input items (for `GET .../input_items`) and the
-conversation up to and including its output as chat messages (what `previous_response_id` continues).
+conversation up to and including its output as chat messages (what `previous_response_id` continues),
+and indexes its output items by id (what an `item_reference` input item names).
 Bounded three ways: at most `max_items` responses, at most `max_bytes` of them in all (their JSON
 size), each for `ttl` seconds; the oldest go first. It lives in this process only: a restart forgets
 everything, and several replicas need sticky routing (or clients that resend their history).
@@ -37,6 +38,7 @@ class ResponseStore:
         self.ttl = ttl
         self._clock = clock
         self._items: OrderedDict[str, StoredResponse] = OrderedDict()
+        self._outputs: dict[str, tuple[str, dict[str, Any]]] = {}  # output item id -> (response id, item)
         self._bytes = 0
 
     def __len__(self) -> int:
@@ -62,6 +64,9 @@ class ResponseStore:
         while self._items and (len(self._items) >= self.max_items or self._bytes + size > self.max_bytes):
             self._drop(next(iter(self._items)))
         self._items[key] = StoredResponse(response, input_items, history, size, self._clock() + self.ttl)
+        for item in response.get("output", ()):
+            if isinstance(item, dict) and "id" in item:
+                self._outputs[item["id"]] = (key, item)
         self._bytes += size
         self._publish()
         return True
@@ -75,6 +80,13 @@ class ResponseStore:
             self._publish()
             return None
         return entry
+
+    def output_item(self, item_id: str) -> dict[str, Any] | None:
+        """A stored response's output item by its id, while that response is kept."""
+        found = self._outputs.get(item_id)
+        if found is None or self.get(found[0]) is None:
+            return None
+        return found[1]
 
     def delete(self, key: str) -> bool:
         found = self.get(key) is not None
@@ -94,6 +106,9 @@ class ResponseStore:
         entry = self._items.pop(key, None)
         if entry is not None:
             self._bytes -= entry.size
+            for item in entry.response.get("output", ()):
+                if isinstance(item, dict) and self._outputs.get(item.get("id", ""), ("",))[0] == key:
+                    del self._outputs[item["id"]]
 
     def _publish(self) -> None:
         metrics.RESPONSES_STORED.set(len(self._items))

@@ -3,6 +3,7 @@
 - `instructions`, then the stored conversation (`previous_response_id`), then `input`, become chat
   messages. Instructions and the system/developer messages that open the conversation are joined into
   one system turn, the one LFM2 was trained with (tools go into it too).
+- `item_reference` items are looked up among stored responses' output items (`lookup`).
 - `function_call` items become an assistant message's `tool_calls` (joined to the assistant message
   before them); `function_call_output` items become `tool` messages, and each must answer a call made
   earlier in the conversation. `reasoning` items are dropped: LFM2's template leaves past thinking out.
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,7 @@ from server.wire.responses import (
     FunctionCallOutputItem,
     FunctionChoice,
     FunctionTool,
+    ItemReference,
     MessageItem,
     NamespaceTool,
     ReasoningItem,
@@ -53,8 +56,10 @@ class Translation:
     ignored_tools: list[str] = field(default_factory=list)
 
 
-def translate(req: ResponsesRequest, history: list[dict[str, Any]], new_id: Any) -> Translation:
-    items = [MessageItem(role="user", content=req.input)] if isinstance(req.input, str) else list(req.input)
+def translate(req: ResponsesRequest, history: list[dict[str, Any]], new_id: Any,
+              lookup: Callable[[str], dict[str, Any] | None] = lambda _: None) -> Translation:
+    items = [MessageItem(role="user", content=req.input)] if isinstance(req.input, str) else \
+        [_resolve(item, i, lookup) for i, item in enumerate(req.input)]
     known_calls = {c["id"] for m in history for c in m.get("tool_calls", ())}
     input_messages = _messages(items, known_calls)
     tools, namespaces, ignored = _tools(req)
@@ -131,6 +136,20 @@ def _messages(items: list[Any], known_calls: set[str]) -> list[dict[str, Any]]:
         elif isinstance(item, ReasoningItem):
             continue  # past thinking is left out of LFM2 prompts
     return out
+
+
+_STORED_ITEMS: dict[str, type[MessageItem | FunctionCallItem | ReasoningItem]] = {
+    "message": MessageItem, "function_call": FunctionCallItem, "reasoning": ReasoningItem}
+
+
+def _resolve(item: Any, index: int, lookup: Callable[[str], dict[str, Any] | None]) -> Any:
+    if not isinstance(item, ItemReference):
+        return item
+    stored = lookup(item.id)
+    kind = _STORED_ITEMS.get(stored.get("type", "")) if stored else None
+    if stored is None or kind is None:
+        raise InvalidRequest(f"Item with id '{item.id}' not found.", param=f"input.{index}.id")
+    return kind.model_validate(stored)
 
 
 def _text(content: str | list[Any]) -> str:
