@@ -1,4 +1,5 @@
-"""The Vercel AI SDK (`ai` with `@ai-sdk/openai-compatible`) on Node.js against the gateway.
+"""The Vercel AI SDK (`ai` with `@ai-sdk/openai-compatible`, and its default `@ai-sdk/openai` provider on
+the Responses API) on Node.js against the gateway.
 
 `tests/clients/js/run.mjs` runs one scenario and prints what the SDK returned; the SSE bodies it read
 come back too and go through the suite's stream contract check. The pinned packages are installed
@@ -71,3 +72,28 @@ def test_named_tool_choice_through_the_grammar(node, gateway):
                                          "days": {"type": "integer", "minimum": 1, "maximum": 7}},
         "required": ["city"]})
     assert out["finishReason"] == "stop"  # OpenAI's finish_reason for a named tool_choice
+
+
+# The default OpenAI provider (`@ai-sdk/openai`) speaks the Responses API.
+
+
+def test_responses_generate_text(node, gateway):
+    out = run(node, gateway, "responses-generate")
+    assert names_and_inputs(out["calls"]) == EXPECTED
+    assert all(c["id"].startswith("call_") for c in out["calls"])
+    assert out["finishReason"] == "tool-calls"
+
+
+def test_responses_stream_text(node, gateway):
+    before = stream_recorder.LOG.with_calls
+    out = run(node, gateway, "responses-stream")
+    assert names_and_inputs(out["calls"]) == EXPECTED
+    assert out["text"] == "On it. "
+    assert out["finishReason"] == "tool-calls"
+    assert stream_recorder.LOG.with_calls == before + 1, "the SDK's stream went through the contract check"
+
+
+def test_responses_tool_loop_with_item_references(node, gateway):
+    out = run(node, gateway, "responses-loop")
+    assert out["executed"] == [{"city": "Paris"}]
+    assert out["steps"] == 2 and out["text"] == "It is sunny in Paris." and out["finishReason"] == "stop"
