@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,3 +105,14 @@ def gateway() -> Iterator[Gateway]:
         yield gw
     finally:
         stop_gateway(gw)
+
+
+@pytest.fixture(scope="module")
+def client(gateway: Gateway) -> openai.OpenAI:
+    """openai-python's client on the session gateway."""
+    return openai.OpenAI(base_url=gateway.api, api_key="unused", max_retries=0, timeout=120)
+
+
+@pytest.fixture
+def aclient(gateway: Gateway) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=gateway.api, api_key="unused", max_retries=0, timeout=120)

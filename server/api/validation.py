@@ -6,15 +6,21 @@ from typing import Any
 
 from server.errors import InvalidRequest
 
+# Segments pydantic puts in a location for the member of a union it tried (`str`, `list[...]`, a model's
+# class name); they are not field names.
+_UNION_MEMBERS = frozenset({"str", "int", "float", "bool", "dict", "list", "none"})
+
 
 def validation_error(errors: Any) -> InvalidRequest:
-    """pydantic's first complaint as one OpenAI error, naming the field. An unknown field is named first:
-    in a union (`tool_choice`) pydantic lists the other members' complaints before it."""
+    """One of pydantic's complaints as one OpenAI error, naming the field. An unknown field is named
+    first; otherwise the complaint that reaches deepest into the body, because in a union
+    (`input: str | list[item]`) pydantic also lists what the other members would have needed."""
     errors = list(errors)
-    first = next((e for e in errors if e.get("type") == "extra_forbidden"), None) or next(iter(errors), None) or {}
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    first = next((e for e in errors if e.get("type") == "extra_forbidden"), None) \
+        or max(errors, key=lambda e: len(_loc(e)), default={})
     if first.get("type") == "json_invalid":
         return InvalidRequest("The request body is not valid JSON.", code="invalid_json")
+    loc = _loc(first)
     where = ".".join(loc)
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")  # pydantic prefixes our validators
     if first.get("type") == "extra_forbidden":
@@ -22,3 +28,8 @@ def validation_error(errors: Any) -> InvalidRequest:
     elif where:
         message = f"{where}: {message}"
     return InvalidRequest(message, param=where or None)
+
+
+def _loc(error: dict[str, Any]) -> list[str]:
+    return [str(p) for p in error.get("loc", ())
+            if p != "body" and "[" not in str(p) and p not in _UNION_MEMBERS and not str(p)[:1].isupper()]

@@ -201,7 +201,7 @@ class ResponsesStreamOptions(_Strict):
 
 class ResponsesRequest(_Body):
     model: str | None = None
-    input: str | list[InputItem] = Field(max_length=MAX_INPUT_ITEMS)
+    input: str | Annotated[list[InputItem], Field(max_length=MAX_INPUT_ITEMS)]
     instructions: str | None = None
     tools: list[ResponseTool] | None = Field(None, max_length=MAX_TOOLS)
     tool_choice: Literal["auto", "none", "required"] | FunctionChoice | None = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import openai
 import pytest
 
 from tests.integration.forcing import TIME_TOOL, WEATHER_TOOL, force
@@ -20,16 +19,6 @@ TOOLS = [WEATHER_TOOL, TIME_TOOL]
 QUESTION = [{"role": "user", "content": "Weather in Paris for 3 days, and the time?"}]
 CALL_TEXT = '<|tool_call_start|>[get_weather(city="Paris", days=3), get_time()]<|tool_call_end|>'
 EXPECTED = [("get_weather", {"city": "Paris", "days": 3}), ("get_time", {})]
-
-
-@pytest.fixture(scope="module")
-def client(gateway):
-    return openai.OpenAI(base_url=gateway.api, api_key="unused", max_retries=0, timeout=120)
-
-
-@pytest.fixture
-def aclient(gateway):
-    return openai.AsyncOpenAI(base_url=gateway.api, api_key="unused", max_retries=0, timeout=120)
 
 
 def calls_of(message):

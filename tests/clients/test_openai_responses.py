@@ -24,16 +24,6 @@ TIME = {"type": "function", "name": "get_time", "parameters": {"type": "object",
 CALLS = '<|tool_call_start|>[get_weather(city="Paris", days=3), get_time()]<|tool_call_end|>'
 
 
-@pytest.fixture(scope="module")
-def client(gateway):
-    return openai.OpenAI(base_url=gateway.api, api_key="unused", max_retries=0, timeout=120)
-
-
-@pytest.fixture
-def aclient(gateway):
-    return openai.AsyncOpenAI(base_url=gateway.api, api_key="unused", max_retries=0, timeout=120)
-
-
 def calls_of(response):
     return [(i.name, json.loads(i.arguments)) for i in response.output if i.type == "function_call"]
 

@@ -48,16 +48,18 @@ def names_and_inputs(calls):
     return [{"name": c["name"], "input": c["input"]} for c in calls]
 
 
-def test_generate_text(node, gateway):
-    out = run(node, gateway, "generate")
+@pytest.mark.parametrize("scenario", ["generate", "responses-generate"])  # chat completions, then Responses
+def test_generate_text(node, gateway, scenario):
+    out = run(node, gateway, scenario)
     assert names_and_inputs(out["calls"]) == EXPECTED
     assert all(c["id"].startswith("call_") for c in out["calls"])
     assert out["finishReason"] == "tool-calls"
 
 
-def test_stream_text(node, gateway):
+@pytest.mark.parametrize("scenario", ["stream", "responses-stream"])
+def test_stream_text(node, gateway, scenario):
     before = stream_recorder.LOG.with_calls
-    out = run(node, gateway, "stream")
+    out = run(node, gateway, scenario)
     assert names_and_inputs(out["calls"]) == EXPECTED
     assert out["text"] == "On it. "
     assert out["finishReason"] == "tool-calls"
@@ -74,26 +76,10 @@ def test_named_tool_choice_through_the_grammar(node, gateway):
     assert out["finishReason"] == "stop"  # OpenAI's finish_reason for a named tool_choice
 
 
-# The default OpenAI provider (`@ai-sdk/openai`) speaks the Responses API.
-
-
-def test_responses_generate_text(node, gateway):
-    out = run(node, gateway, "responses-generate")
-    assert names_and_inputs(out["calls"]) == EXPECTED
-    assert all(c["id"].startswith("call_") for c in out["calls"])
-    assert out["finishReason"] == "tool-calls"
-
-
-def test_responses_stream_text(node, gateway):
-    before = stream_recorder.LOG.with_calls
-    out = run(node, gateway, "responses-stream")
-    assert names_and_inputs(out["calls"]) == EXPECTED
-    assert out["text"] == "On it. "
-    assert out["finishReason"] == "tool-calls"
-    assert stream_recorder.LOG.with_calls == before + 1, "the SDK's stream went through the contract check"
-
 
 def test_responses_tool_loop_with_item_references(node, gateway):
+    """The default OpenAI provider (`@ai-sdk/openai`, Responses API) runs two steps: the call, the SDK
+    runs the tool and sends its result back (with `store` on, as item references), the answer."""
     out = run(node, gateway, "responses-loop")
     assert out["executed"] == [{"city": "Paris"}]
     assert out["steps"] == 2 and out["text"] == "It is sunny in Paris." and out["finishReason"] == "stop"

@@ -6,7 +6,6 @@ import json
 import time
 
 import httpx
-import openai
 import pytest
 
 from tests.integration.forcing import force
@@ -14,11 +13,6 @@ from tests.integration.forcing import force
 pytestmark = pytest.mark.engine
 
 MESSAGES = [{"role": "user", "content": "Say something."}]
-
-
-@pytest.fixture(scope="module")
-def client(gateway):
-    return openai.OpenAI(base_url=gateway.api, api_key="unused", max_retries=0, timeout=120)
 
 
 def test_chat_completion_shape(client):

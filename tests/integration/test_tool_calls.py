@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import openai
 import pytest
 
 from tests.integration.forcing import TIME_TOOL, WEATHER_TOOL, force
@@ -14,11 +13,6 @@ pytestmark = pytest.mark.engine
 MESSAGES = [{"role": "user", "content": "What's the weather in Paris?"}]
 CALL = '<|tool_call_start|>[get_weather(city="Paris", days=3), get_time()]<|tool_call_end|>'
 MARKERS = ("<|tool_call_start|>", "<|tool_call_end|>", "<|tool")
-
-
-@pytest.fixture(scope="module")
-def client(gateway):
-    return openai.OpenAI(base_url=gateway.api, api_key="unused", max_retries=0, timeout=120)
 
 
 def test_tool_calls_non_streaming(client):

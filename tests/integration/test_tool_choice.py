@@ -14,7 +14,6 @@ import re
 
 import httpx
 import jsonschema
-import openai
 import pytest
 
 from tests.integration.forcing import force
@@ -40,11 +39,6 @@ TIME = {"type": "function", "function": {"name": "get_time", "parameters": {"typ
 TOOLS = [WEATHER, TIME]
 SCHEMAS = {"get_weather": WEATHER_PARAMS, "get_time": TIME["function"]["parameters"]}
 START, END = "<|tool_call_start|>", "<|tool_call_end|>"
-
-
-@pytest.fixture(scope="module")
-def client(gateway):
-    return openai.OpenAI(base_url=gateway.api, api_key="unused", max_retries=0, timeout=120)
 
 
 def outcome_count(gateway, outcome, function):

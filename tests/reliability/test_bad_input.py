@@ -247,3 +247,52 @@ def test_still_serving_after_the_matrix(gateway):
     r = httpx.post(gateway.base_url + CHAT, json=chat(), timeout=60)
     assert r.status_code == 200, r.text
     assert r.json()["choices"][0]["message"]["role"] == "assistant"
+
+
+RESPONSES = "/v1/responses"
+FN_TOOL = {"type": "function", "name": "get_weather", "parameters": {"type": "object", "properties": {}}}
+# (body, status, param or a word of the message, code)
+BAD_RESPONSES = {
+    "no input": ({}, 400, "input", None),
+    "input empty": ({"input": []}, 400, "input", None),
+    "input a number": ({"input": 5}, 400, "input", None),
+    "unknown item type": ({"input": [{"type": "computer_call", "id": "x"}]}, 400, "input", None),
+    "message without role": ({"input": [{"type": "message", "content": "hi"}]}, 400, "role", None),
+    "image content": ({"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]},
+                      400, "text only", None),
+    "call output for no call": ({"input": [{"type": "function_call_output", "call_id": "call_x", "output": "1"}]},
+                                400, "input.0.call_id", None),
+    "unknown previous response": ({"input": "hi", "previous_response_id": "resp_nope"}, 400,
+                                  "previous_response_id", "previous_response_not_found"),
+    "unknown item reference": ({"input": [{"type": "item_reference", "id": "msg_nope"}]}, 400, "input.0.id", None),
+    "background": ({"input": "hi", "background": True}, 400, "background", None),
+    "conversation": ({"input": "hi", "conversation": "conv_1"}, 400, "conversation", None),
+    "prompt template": ({"input": "hi", "prompt": {"id": "pmpt_1"}}, 400, "prompt", None),
+    "stream_options without stream": ({"input": "hi", "stream_options": {"include_obfuscation": False}}, 400,
+                                      "stream_options", None),
+    "tool_choice names another function": ({"input": "hi", "tools": [FN_TOOL],
+                                            "tool_choice": {"type": "function", "name": "nope"}}, 400,
+                                           "tool_choice", None),
+    "tool_choice required without tools": ({"input": "hi", "tool_choice": "required"}, 400, "tool_choice", None),
+    "hosted tool_choice": ({"input": "hi", "tool_choice": {"type": "web_search"}}, 400, "tool_choice", None),
+    "duplicate tool names": ({"input": "hi", "tools": [FN_TOOL, FN_TOOL]}, 400, "tools", None),
+    "json_schema without schema": ({"input": "hi", "text": {"format": {"type": "json_schema", "name": "x"}}}, 400,
+                                   "schema", None),
+    "unknown field": ({"input": "hi", "frobnicate": 1}, 400, "frobnicate", None),
+    "over the context": ({"input": "word " * 40000}, 400, None, "context_length_exceeded"),
+    "unknown model": ({"input": "hi", "model": "gpt-9"}, 404, "model", "model_not_found"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_RESPONSES.values(), ids=BAD_RESPONSES.keys())
+def test_bad_responses_request_is_4xx_in_openai_shape(gateway, case):
+    body, status, param, code = case
+    assert_openai_error(httpx.post(gateway.base_url + RESPONSES, json=body, timeout=60), status, param, code)
+    assert_healthy(gateway)
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/v1/responses/resp_nope"), ("DELETE", "/v1/responses/resp_nope"),
+                                         ("GET", "/v1/responses/resp_nope/input_items")])
+def test_unknown_stored_response_is_404_in_openai_shape(gateway, method, path):
+    assert_openai_error(httpx.request(method, gateway.base_url + path, timeout=30), 404, "response_id")
+    assert_healthy(gateway)

@@ -36,8 +36,8 @@ pytestmark = pytest.mark.engine
 SEED = 20260601
 MAX_EXAMPLES = 25  # fuzzed cases per operation, on top of the coverage phase's
 # Fields that make generation cost more, and the most a generated request may ask for.
-CAPS = {"max_tokens": 4, "max_completion_tokens": 4, "min_tokens": 4, "n": 2, "best_of": 2}
-GENERATING = ("/v1/chat/completions", "/v1/completions")
+CAPS = {"max_tokens": 4, "max_completion_tokens": 4, "max_output_tokens": 4, "min_tokens": 4, "n": 2, "best_of": 2}
+GENERATING = ("/v1/chat/completions", "/v1/completions", "/v1/responses")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -63,7 +63,7 @@ def test_served_schema_is_the_one_fuzzed(gateway):
 @schema.parametrize()
 def test_no_server_errors(case, gateway):
     if case.path in GENERATING:
-        case.body = cheap(case.body)
+        case.body = cheap(case.body, "max_output_tokens" if case.path == "/v1/responses" else "max_tokens")
     response = case.call(base_url=gateway.base_url, timeout=60)
     case.validate_response(response, checks=CHECKS)
     content_type = response.headers.get("content-type", [""])[0]
@@ -75,7 +75,7 @@ def test_no_server_errors(case, gateway):
         assert "internal_error" not in response.text, response.text
 
 
-def cheap(body: Any) -> Any:
+def cheap(body: Any, limit: str = "max_tokens") -> Any:
     """The body with generation-cost fields capped; anything not a JSON object is left as generated."""
     if not isinstance(body, dict):
         return body
@@ -83,8 +83,8 @@ def cheap(body: Any) -> Any:
     for name, cap in CAPS.items():
         if name in body:
             body[name] = _capped(body[name], cap)
-    if body.get("max_tokens") is None:  # absent or null: the server would fill the whole context
-        body["max_tokens"] = CAPS["max_tokens"]
+    if body.get(limit) is None:  # absent or null: the server would fill the whole context
+        body[limit] = CAPS[limit]
     return body
 
 

@@ -163,6 +163,24 @@ def test_stream_deadline_ends_with_error_event(strict):
     assert engine_goes_idle(strict)
 
 
+def test_responses_stream_deadline_ends_with_response_failed(strict):
+    body = {"input": "hi", "max_output_tokens": 7000, "min_tokens": 7000, "ignore_eos": True, "stream": True}
+    with httpx.stream("POST", strict.api + "/responses", headers=auth(), json=body, timeout=60) as r:
+        assert r.status_code == 200
+        lines = [line for line in r.iter_lines() if line]
+    assert lines[-2] == "event: response.failed"
+    failed = json.loads(lines[-1][6:])
+    assert failed["response"]["status"] == "failed" and failed["response"]["error"]["code"] == "request_timeout"
+    assert engine_goes_idle(strict)
+
+
+def test_responses_non_stream_deadline_is_504(strict):
+    body = {"input": "hi", "max_output_tokens": 7000, "min_tokens": 7000, "ignore_eos": True}
+    r = httpx.post(strict.api + "/responses", headers=auth(), json=body, timeout=60)
+    assert r.status_code == 504 and r.json()["error"]["type"] == "timeout"
+    assert engine_goes_idle(strict)
+
+
 def test_sigterm_drains_in_flight_streams_then_exits_zero(strict):
     # Long enough to outlast the checks below (a few hundred ms), short enough to end well inside the
     # module's 4 s request deadline on a slow machine (250 tokens take 1-2.5 s here).

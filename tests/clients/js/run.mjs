@@ -58,19 +58,22 @@ const tools = {
 const prompt = "Weather in Paris for 3 days, and the time?";
 const calls = (list) => list.map((c) => ({ id: c.toolCallId, name: c.toolName, input: c.input }));
 
+async function collect(result) {
+  const parts = [];
+  for await (const part of result.fullStream) {
+    if (part.type === "tool-call") parts.push({ id: part.toolCallId, name: part.toolName, input: part.input });
+    if (part.type === "error") throw part.error;
+  }
+  return { calls: parts, finishReason: await result.finishReason, text: await result.text };
+}
+
 const scenarios = {
   async generate() {
     const result = await generateText({ model, tools, prompt, maxOutputTokens: 80, providerOptions: force(CALL) });
     return { calls: calls(result.toolCalls), finishReason: result.finishReason, text: result.text };
   },
   async stream() {
-    const result = streamText({ model, tools, prompt, maxOutputTokens: 80, providerOptions: force("On it. " + CALL) });
-    const parts = [];
-    for await (const part of result.fullStream) {
-      if (part.type === "tool-call") parts.push({ id: part.toolCallId, name: part.toolName, input: part.input });
-      if (part.type === "error") throw part.error;
-    }
-    return { calls: parts, finishReason: await result.finishReason, text: await result.text };
+    return collect(streamText({ model, tools, prompt, maxOutputTokens: 80, providerOptions: force("On it. " + CALL) }));
   },
   async "responses-generate"() {
     forcing = () => CALL;
@@ -79,13 +82,7 @@ const scenarios = {
   },
   async "responses-stream"() {
     forcing = () => "On it. " + CALL;
-    const result = streamText({ model: openai("tiny"), tools, prompt, maxOutputTokens: 80 });
-    const parts = [];
-    for await (const part of result.fullStream) {
-      if (part.type === "tool-call") parts.push({ id: part.toolCallId, name: part.toolName, input: part.input });
-      if (part.type === "error") throw part.error;
-    }
-    return { calls: parts, finishReason: await result.finishReason, text: await result.text };
+    return collect(streamText({ model: openai("tiny"), tools, prompt, maxOutputTokens: 80 }));
   },
   async "responses-loop"() {
     // Two steps: the model calls get_weather, the SDK runs it and sends the result back (with store on,
