@@ -157,3 +157,18 @@ def test_unknown_stored_response_is_404(client):
         client.responses.retrieve("resp_unknown")
     with pytest.raises(openai.NotFoundError):
         client.responses.delete("resp_unknown")
+
+
+def test_metrics_cover_the_route(client, gateway):
+    def ttft_count() -> float:
+        import httpx
+
+        text = httpx.get(gateway.base_url + "/metrics", timeout=10).text
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("lfm2_time_to_first_token_seconds_count{") and '"/v1/responses"' in line)
+
+    calls_before, ttft_before = gateway.metric("lfm2_tool_calls_total"), ttft_count()
+    with client.responses.stream(model="tiny", input="Weather?", tools=[WEATHER, TIME], extra_body=force(CALLS)) as s:
+        list(s)
+    assert gateway.metric("lfm2_tool_calls_total") == calls_before + 2
+    assert ttft_count() == ttft_before + 1
