@@ -7,7 +7,7 @@ LFM2 writes calls as Python-like call lists between two markers::
 API::
 
     out = parse(text, tools=None)          # ParseResult(content, tool_calls, outcomes)
-    p = StreamParser(tools=None, id_factory=None)
+    p = StreamParser(tools=None, id_factory=None, release_after=DEFAULT_RELEASE_AFTER)
     deltas = p.feed(text_delta)            # OpenAI `delta` dicts
     deltas += p.close()                    # end of generation
     p.outcomes                             # [CallOutcome(name, outcome)]
@@ -18,24 +18,33 @@ Spec, as an equivalence: `parse(text)` is `feed(text)` + `close()` folded into
 one message, and every split of `text` into deltas folds to the same message.
 
 Streaming contract: each tool-call fragment has `index` (dense from 0 over the
-response); `id`, `type` and `name` come once, on a call's first fragment, sent
-as soon as `name(` is read; the `arguments` fragments of a call concatenate to
-a JSON object; string values stream as they arrive. Text that may be the start
-of a marker is held (at most a marker's length) and released as content once
-it cannot be one; marker text never reaches content.
+response); `id`, `type` and `name` come once, on a call's first fragment; the
+`arguments` fragments of a call concatenate to a JSON object. Commit before
+you stream: a call's fragments are released only once the call is known to be
+good, when it closes and validates (then the whole call comes in one delta),
+or, for a long argument, once `release_after` characters of its argument JSON
+text are held (`DEFAULT_RELEASE_AFTER`, 256); after that its string values
+stream as they arrive. So a short call is never sent unless it is right, and the stream
+agrees with `parse()` on it whatever the split. `release_after=0` releases
+every call at `name(` (the old stream). The hold is a list of fragments
+released once; each character is still looked at once. Text that may be the
+start of a marker is held (at most a marker's length) and released as content
+once it cannot be one; marker text never reaches content.
 
 Policies (LFM2 quirks each have a named rule in the module that handles them):
 
 * Failure (malformed or truncated call text, unknown syntax such as
-  `"a" + "b"`): the call text is content, the outcome is "failed", and nothing
-  is invented. The text from the failing call (from `[` if it is the block's
-  first call) to the end of the block is emitted as content. A call that
-  fails after its first fragments were streamed cannot be retracted: its
-  arguments are closed so they still form a JSON object (an open string is
-  closed, an open value becomes `null`), its index is listed in
-  `StreamParser.failed_indices`, and `parse()` leaves it out of `tool_calls`.
-  A client that only reads the stream sees that call with truncated
-  arguments *and* its text as content; the outcome tells the server.
+  `"a" + "b"` or an f-string; nothing is ever evaluated): the call text is
+  content, the outcome is "failed", and nothing is invented. The text from
+  the failing call (from `[` if it is the block's first call) to the end of
+  the block is emitted as content. A call that fails while it is held was
+  never sent: it takes no index and no id, exactly as in `parse()`. A long
+  call that fails after its release cannot be retracted: its arguments are
+  closed so they still form a JSON object (an open string or container is
+  closed, a value not yet sent is left out), its index is listed in `StreamParser.failed_indices`,
+  and `parse()` leaves it out of `tool_calls`. A client that only reads the
+  stream sees that call with truncated arguments *and* its text as content;
+  the server says why in `finish_reason`.
 * Truncation at end of generation: a call list whose calls are complete is
   parsed even without `<|tool_call_end|>` (or the closing `]`); an unfinished
   call fails as above at `close()`.
@@ -66,9 +75,10 @@ list). Each is released as content as soon as it is decided, or at `close()`.
 from ._parse import parse
 from ._render import render, render_value
 from ._stream import StreamParser
-from ._types import TOOL_CALL_END, TOOL_CALL_START, CallOutcome, ParseResult
+from ._types import DEFAULT_RELEASE_AFTER, TOOL_CALL_END, TOOL_CALL_START, CallOutcome, ParseResult
 
 __all__ = [
+    "DEFAULT_RELEASE_AFTER",
     "TOOL_CALL_END",
     "TOOL_CALL_START",
     "CallOutcome",

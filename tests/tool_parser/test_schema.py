@@ -130,7 +130,7 @@ def test_flat_tool_shape_and_junk_entries_are_tolerated() -> None:
 def test_string_parameter_streams_but_coerced_one_is_held() -> None:
     from tool_parser import StreamParser
 
-    p = StreamParser(TOOLS)
+    p = StreamParser(TOOLS, release_after=0)
     assert "hel" in str(p.feed(f'{S}[f(s="hel'))
     held = p.feed('lo", i="1')
     assert '"i"' not in str(held)
