@@ -31,6 +31,13 @@ released once; each character is still looked at once. Text that may be the
 start of a marker is held (at most a marker's length) and released as content
 once it cannot be one; marker text never reaches content.
 
+Argument values are Python literals, read (never evaluated) as Python reads
+them: strings with any quotes, `r`/`u` prefixes, triple quotes and implicit
+concatenation (`"a" 'b'` is "ab"); ints (`07` is 7) and floats; True/False/
+None and JSON's true/false/null; lists, tuples and sets (JSON arrays; `(x)`
+is x), dicts with string or number keys. Anything else (f-strings, bytes,
+names, operators) fails the call.
+
 Policies (LFM2 quirks each have a named rule in the module that handles them):
 
 * Failure (malformed or truncated call text, unknown syntax such as
