@@ -55,12 +55,19 @@ Policies (LFM2 quirks each have a named rule in the module that handles them):
 * Truncation at end of generation: a call list whose calls are complete is
   parsed even without `<|tool_call_end|>` (or the closing `]`); an unfinished
   call fails as above at `close()`.
-* Schema coercion (when `tools` are given): values that need no conversion
-  stream; numbers, constants and values of a type the schema does not expect
-  are held until complete, converted (`"5"` -> 5 for an integer, `"true"` ->
-  true, 7 -> "7" for a string, ...) and sent whole. Positional arguments map
-  to the schema's properties in order; without a schema they fail the call.
-  A tool that was not offered is reported as written ("unknown_tool").
+* Schema coercion (when `tools` are given), at every depth the schema
+  describes (`items`, `properties`, inside `anyOf`/`oneOf` too): values that
+  need no conversion stream; numbers, constants, values of a type the schema
+  does not expect and values under an `enum` or an `items`/`properties`
+  schema are held until complete, converted and sent whole: `"5"` -> 5 for
+  an integer, `"true"` -> true, 7 -> "7" for a string, a string holding a
+  JSON or Python literal -> the list or dict an `array`/`object` wants
+  (`"['a', 'b']"` -> ["a", "b"]; read, never evaluated). A value outside an
+  `enum` takes the one member spelled the same ignoring case and type
+  (True -> "True", "Celsius" -> "celsius"); anything else passes unchanged.
+  Positional arguments map to the schema's properties in order; without a
+  schema they fail the call. A tool that was not offered is reported as
+  written ("unknown_tool").
 * JSON calls inside the markers (`[{"name": .., "arguments": {..}}]`) are
   read whole and sent in one fragment.
 * Echo: a call list right after `<|tool_call_end|>` (whitespace allowed) is

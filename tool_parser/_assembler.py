@@ -10,8 +10,9 @@ trace in the stream: the caller turns its text into content.
 
 Arguments are JSON text: an argument whose value needs no coercion streams as
 the lexer reads it (a long string value streams as it arrives); one that may
-need coercion (numbers, constants, a type or an `enum` the schema constrains)
-is held until complete, converted, then sent whole.
+need coercion (numbers, constants, a type the schema does not expect, an
+`enum`, items or properties the schema constrains) is held until complete,
+converted, then sent whole.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from ._deltas import ARGUMENTS, HEADER, Fragment
 from ._events import ValueKind
-from ._schema import ToolIndex, ToolSchema, Types, coerce
+from ._schema import ToolIndex, ToolSchema, ValueSchema, coerce
 from ._types import DEFAULT_RELEASE_AFTER, CallOutcome, Outcome
 
 _STREAMABLE = {ValueKind.STRING: "string", ValueKind.ARRAY: "array", ValueKind.OBJECT: "object"}
@@ -70,7 +71,7 @@ class CallAssembler:
         self._mode = ArgMode.NONE
         self._prefix = ""
         self._value_started = False  # the open argument's prefix went out
-        self._types: Types | None = None
+        self._param: ValueSchema | None = None
         self._buffer: list[str] = []
 
     @property
@@ -95,11 +96,11 @@ class CallAssembler:
                 return False
             key = self._schema.order[self._args]
             self._changed = True
-        self._types = self._schema.types_of(key) if self._schema else None
+        self._param = self._schema.param(key) if self._schema else None
         self._prefix = ("{" if self._args == 0 else ", ") + json.dumps(key, ensure_ascii=False) + ": "
         self._value_started = False
         streamable = _STREAMABLE.get(kind)
-        if streamable is not None and (self._types is None or streamable in self._types):
+        if streamable is not None and (self._param is None or self._param.streams(streamable)):
             self._mode = ArgMode.STREAM
         else:
             self._mode = ArgMode.BUFFER
@@ -118,8 +119,8 @@ class CallAssembler:
     def arg_end(self, raw_number: str | None) -> None:
         if self._mode is ArgMode.BUFFER:
             text = "".join(self._buffer)
-            if self._types is not None:
-                value, changed = coerce(json.loads(text), self._types, raw_number)
+            if self._param is not None:
+                value, changed = coerce(json.loads(text), self._param, raw_number)
                 if changed:
                     text = json.dumps(value, ensure_ascii=False)
                     self._changed = True
@@ -139,9 +140,9 @@ class CallAssembler:
         if schema is not None:
             arguments = dict(arguments)
             for key, value in arguments.items():
-                types = schema.types_of(key)
-                if types is not None:
-                    arguments[key], changed = coerce(value, types)
+                param = schema.param(key)
+                if param is not None:
+                    arguments[key], changed = coerce(value, param)
                     self._changed |= changed
         self._send(json.dumps(arguments, ensure_ascii=False))
         self._close()
