@@ -80,10 +80,14 @@ Policies (LFM2 quirks each have a named rule in the module that handles them):
   an offered tool, else content.
 * Whitespace between call markup and the end of the output is not content.
 
-What is held back, besides a possible marker prefix: with `tools` offered, the
-first word of the output (until it cannot start a call list), and after an end
-marker the next word or bracketed list (until it cannot be an echo or a call
-list). Each is released as content as soon as it is decided, or at `close()`.
+What is held back, besides a possible marker prefix and a call not yet
+released: with `tools` offered, the first word of the output (until it cannot
+start a call list), and after an end marker the next word or bracketed list
+(until it cannot be an echo or a call list). Each is released as content as
+soon as it is decided, or at `close()`. Inside a released call, what cannot be
+sent yet waits: an escape until complete, the end of a string until what
+follows cannot continue it (`"a" "b"`), and the inside of `(` until a comma
+or `)` says whether it is a tuple.
 """
 
 from ._parse import parse

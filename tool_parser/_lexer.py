@@ -9,6 +9,7 @@ Grammar (Python call syntax, plus JSON call objects)::
     arg   := IDENT '=' value | value                   # positional values map to the schema
     value := string | number | True/False/None/true/false/null
            | '[' values ']' | '(' values ')' | '{' values '}' | '{' (key ':' value),* '}'
+           | '(' value ')'                             # x itself; '(x,)' is a tuple, '{x}' a set
     string := Python string literals: r/u prefixes, triple quotes, "a" "b" (see _string_lexer)
 
 `feed(text)` consumes what it can and reports events to a `CallSink`; argument
