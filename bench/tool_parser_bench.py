@@ -1,17 +1,28 @@
-"""Streaming parse cost of one LFM2 call with a long string argument.
+"""Streaming parse cost of LFM2 calls, and the first-fragment latency of holding a call.
 
-Streams `<|tool_call_start|>[write_file(path=..., content="<N KB>")]<|tool_call_end|>`
-in token-sized deltas (~4 characters) through `tool_parser.StreamParser` and,
-when vLLM is importable, through vLLM's own `lfm2` tool parser (its streaming
-API, fed the way vLLM's serving layer feeds it), and prints the total parse
-time per size. Not a test.
+1. Streams `<|tool_call_start|>[write_file(path=..., content="<N KB>")]<|tool_call_end|>`
+   in token-sized deltas (~4 characters) through `tool_parser.StreamParser` and,
+   when vLLM is importable, through vLLM's own `lfm2` tool parser (its streaming
+   API, fed the way vLLM's serving layer feeds it), and prints the total parse
+   time per size.
+2. Commit before you stream: a call is held until it closes or `release_after`
+   characters of its arguments are held. For a short call and a 1 KB one, in the
+   same ~4-character pieces, prints when the first tool-call fragment comes out
+   with `release_after=0` (the old stream: at `name(`) and with the default:
+   pieces and characters fed until then, the parse time spent until then and
+   for the whole text. The pieces the hold adds are the time it takes the model
+   to write them (about one token each).
+
+Not a test.
 
     python bench/tool_parser_bench.py [--sizes 1,2,4,8,16,32] [--vllm-max-kb 32] [--repeat 5]
+                                      [--latency-repeat 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -64,6 +75,54 @@ def make_text(size: int) -> tuple[str, dict[str, Any]]:
 
 def split(text: str) -> list[str]:
     return [text[i : i + DELTA_CHARS] for i in range(0, len(text), DELTA_CHARS)]
+
+
+SHORT_CALL = f'Let me check.{TOOL_CALL_START}[get_weather(city="San Francisco", unit="celsius")]{TOOL_CALL_END}'
+
+
+def first_fragment(pieces: list[str], release_after: int, repeat: int) -> tuple[int, float, float]:
+    """Pieces fed until the first tool-call fragment came out, and the best parse
+    times until then and for the whole text (close() included)."""
+    best, best_total, first = float("inf"), float("inf"), 0
+    for _ in range(repeat):
+        parser = tool_parser.StreamParser(release_after=release_after)
+        elapsed, until_first, first = 0.0, 0.0, 0
+        for fed, piece in enumerate(pieces, 1):
+            start = time.perf_counter()
+            out = parser.feed(piece)
+            elapsed += time.perf_counter() - start
+            if not first and any("tool_calls" in delta for delta in out):
+                first, until_first = fed, elapsed
+        start = time.perf_counter()
+        parser.close()
+        elapsed += time.perf_counter() - start
+        best, best_total = min(best, until_first), min(best_total, elapsed)
+    return first, best, best_total
+
+
+def print_latency(repeat: int) -> None:
+    print(
+        f"\nfirst tool-call fragment, {DELTA_CHARS}-char pieces, best of {repeat} runs "
+        f"(default release_after={tool_parser.DEFAULT_RELEASE_AFTER})\n"
+    )
+    print(
+        f"{'case':<16} {'release_after':>13} {'pieces':>7} {'chars':>6} {'after name(':>11} "
+        f"{'added pieces':>12} {'parse us':>9} {'total us':>9} {'call closes at piece':>21}"
+    )
+    cases = [("short call", SHORT_CALL), ("1 KB argument", make_text(1024)[0])]
+    for label, text in cases:
+        pieces = split(text)
+        paren = text.index("(", text.index(TOOL_CALL_START))
+        closes = next(i for i in range(len(pieces)) if sum(map(len, pieces[: i + 1])) > text.index(")]"))
+        legacy_count = 0
+        for release_after in (0, tool_parser.DEFAULT_RELEASE_AFTER):
+            count, seconds, total = first_fragment(pieces, release_after, repeat)
+            legacy_count = legacy_count or count
+            chars = sum(map(len, pieces[:count]))
+            print(
+                f"{label:<16} {release_after:>13} {count:>7} {chars:>6} {chars - paren - 1:>11} "
+                f"{count - legacy_count:>12} {seconds * 1e6:>9.1f} {total * 1e6:>9.1f} {closes + 1:>21}"
+            )
 
 
 def run_ours(deltas: list[str]) -> tuple[float, str]:
@@ -124,6 +183,7 @@ def main() -> None:
     cli.add_argument("--sizes", default="1,2,4,8,16,32", help="argument sizes in KB")
     cli.add_argument("--vllm-max-kb", type=int, default=32, help="largest size to run through vLLM")
     cli.add_argument("--repeat", type=int, default=5, help="runs of ours per size (best is shown)")
+    cli.add_argument("--latency-repeat", type=int, default=200, help="runs per first-fragment case (best is shown)")
     options = cli.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")]
 
@@ -132,6 +192,7 @@ def main() -> None:
         f"machine: {platform.platform()}, {platform.machine()}, {platform.processor() or '?'}, "
         f"cpu_count={os.cpu_count()}, python {platform.python_version()}"
     )
+    print("date:", datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
     print(f"input: one call, string argument of N KB, streamed in {DELTA_CHARS}-char deltas\n")
     vllm_run = make_vllm_runner()
     header = f"{'size':>6} {'deltas':>7} {'ours ms':>9} {'us/delta':>9} {'ok':>5}"
@@ -151,6 +212,7 @@ def main() -> None:
             theirs, their_args = vllm_run(deltas)
             line += f" {theirs * 1e3:>13.1f} {check(their_args, expected):>7} {theirs / ours:>9.0f}x"
         print(line, flush=True)
+    print_latency(options.latency_repeat)
 
 
 if __name__ == "__main__":

@@ -39,12 +39,18 @@ class LexState(Enum):
     IDENT = auto()  # inside a keyword name (or a bare constant)
     AFTER_IDENT = auto()  # expect '=' (else the identifier is a positional constant)
     VALUE = auto()  # expect a value
+    STRING_OPEN = auto()  # after a string's first quote: '' or a triple quote may follow
+    STRING_EMPTY = auto()  # after two quotes: empty, or the third opens a triple-quoted part
     STRING = auto()
+    STRING_QUOTES = auto()  # quotes inside a triple-quoted part that may close it
     ESCAPE = auto()
+    STRING_END = auto()  # after a part's closing quote: another literal may continue it
+    STRING_PREFIX = auto()  # a word after a part: r"..", u".." continue it, anything else fails
     NUMBER = auto()
     WORD = auto()  # True/False/None/true/false/null
     AFTER_VALUE = auto()  # inside a container, expect ',' or its closer
     DICT_KEY = auto()
+    KEY_WORD = auto()  # a word where a key is expected: a string prefix, or a set's constant
     DICT_COLON = auto()
     AFTER_ARG = auto()  # expect ',' or ')'
     AFTER_CALL = auto()  # expect ',' or ']'

@@ -8,7 +8,9 @@ Grammar (Python call syntax, plus JSON call objects)::
     args  := arg (',' arg)* ','?
     arg   := IDENT '=' value | value                   # positional values map to the schema
     value := string | number | True/False/None/true/false/null
-           | '[' values ']' | '(' values ')' | '{' (key ':' value),* '}'
+           | '[' values ']' | '(' values ')' | '{' values '}' | '{' (key ':' value),* '}'
+           | '(' value ')'                             # x itself; '(x,)' is a tuple, '{x}' a set
+    string := Python string literals: r/u prefixes, triple quotes, "a" "b" (see _string_lexer)
 
 `feed(text)` consumes what it can and reports events to a `CallSink`; argument
 values are reported as JSON text fragments, so a string value streams as it
@@ -27,6 +29,7 @@ from typing import Any
 
 from ._events import CallSink, LexState, ValueKind
 from ._literals import CONSTANTS
+from ._string_lexer import QUOTES, STRING_PREFIXES
 from ._value_lexer import ValueLexer, is_name_start, run_end, skip_ws
 
 _NAME_CHARS = re.compile(r"[\w.\-]*")
@@ -66,6 +69,7 @@ class CallLexer(ValueLexer):
         self._keyword_seen = False
         self._name = ""
         self._handlers = {
+            **self._value_handlers(),
             LexState.BLOCK_START: self._block_start,
             LexState.ITEM: self._item,
             LexState.NAME: self._name_chars,
@@ -73,14 +77,6 @@ class CallLexer(ValueLexer):
             LexState.ARG: self._arg,
             LexState.IDENT: self._ident,
             LexState.AFTER_IDENT: self._after_ident,
-            LexState.VALUE: self._value,
-            LexState.STRING: self._string,
-            LexState.ESCAPE: self._escape_char,
-            LexState.NUMBER: self._number,
-            LexState.WORD: self._word,
-            LexState.AFTER_VALUE: self._after_value,
-            LexState.DICT_KEY: self._dict_key,
-            LexState.DICT_COLON: self._dict_colon,
             LexState.AFTER_ARG: self._after_arg,
             LexState.AFTER_CALL: self._after_call,
         }
@@ -208,8 +204,16 @@ class CallLexer(ValueLexer):
     def _ident(self, text: str, pos: int) -> int:
         end = run_end(_NAME_CHARS, text, pos)
         self._token.append(text[pos:end])
-        if end < len(text):
-            self.state = LexState.AFTER_IDENT
+        if end == len(text):
+            return end
+        prefix = "".join(self._token)
+        if text[end] in QUOTES and prefix in STRING_PREFIXES:  # a positional r"..."
+            if self._keyword_seen:
+                return self._fail(end)
+            self._arg_key = None
+            self._lead = ""
+            return self._begin_prefixed_string(text[end], prefix, end)
+        self.state = LexState.AFTER_IDENT
         return end
 
     def _after_ident(self, text: str, pos: int) -> int:

@@ -19,7 +19,7 @@ from ._lexer import CallLexer
 from ._markers import Marker, MarkerSplitter
 from ._probe import Probe
 from ._schema import ToolIndex
-from ._types import CallOutcome, Delta
+from ._types import DEFAULT_RELEASE_AFTER, CallOutcome, Delta
 from ._value_lexer import is_name_start
 
 
@@ -41,16 +41,26 @@ def new_call_id() -> str:
 
 
 class StreamParser:
-    """Incremental LFM2 tool-call parser; see the package docstring for the contract."""
+    """Incremental LFM2 tool-call parser; see the package docstring for the contract.
+
+    `release_after`: a call is held until it closes or this many characters of
+    its argument text are held; 0 streams every call from `name(` on.
+    """
 
     def __init__(
         self,
         tools: Iterable[object] | None = None,
         id_factory: Callable[[], str] | None = None,
+        *,
+        release_after: int = DEFAULT_RELEASE_AFTER,
     ) -> None:
+        if release_after < 0:
+            raise ValueError(f"release_after must be >= 0, got {release_after}")
         self._tools = ToolIndex(tools)
         self._out: list[Fragment] = []
-        self._calls = CallAssembler(self._tools, id_factory or new_call_id, self._out)
+        self._calls = CallAssembler(
+            self._tools, id_factory or new_call_id, self._out, release_after=release_after
+        )
         self._splitter = MarkerSplitter()
         self._mode = Mode.LEADING if self._tools else Mode.CONTENT
         self._held: list[str] = []  # whitespace held in LEADING, AFTER_END, BLOCK_TAIL
@@ -66,7 +76,7 @@ class StreamParser:
 
     @property
     def failed_indices(self) -> list[int]:
-        """Indices of streamed calls that later failed (their text went to content)."""
+        """Indices of calls released (streamed) before they failed; their text went to content."""
         return list(self._calls.failed_indices)
 
     def feed(self, text: str) -> list[Delta]:
@@ -187,8 +197,8 @@ class StreamParser:
             self._fail_block("")
 
     def _fail_block(self, rest: str) -> None:
-        """The call text is malformed: it becomes content. A call whose first
-        fragments were already streamed is closed and reported failed."""
+        """The call text is malformed: it becomes content. A call still held is
+        dropped; one already released is closed and reported failed."""
         if self._calls.call_open:
             self._calls.abort(self._lexer.open_suffix())
         else:

@@ -8,6 +8,10 @@ from typing import Any, Final, Literal
 TOOL_CALL_START: Final = "<|tool_call_start|>"
 TOOL_CALL_END: Final = "<|tool_call_end|>"
 
+# A call's fragments are held until it closes or this many characters of its
+# argument text are held (`StreamParser(release_after=...)`); 0 streams at `name(`.
+DEFAULT_RELEASE_AFTER: Final = 256
+
 Outcome = Literal["parsed", "repaired", "failed", "unknown_tool"]
 
 # A streamed OpenAI `delta` object: {"content": str} or {"tool_calls": [...]}.

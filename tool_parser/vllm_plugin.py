@@ -16,6 +16,10 @@ Choices forced by vLLM's interface:
   `finish_streaming()` when the generation ends, which flushes text the
   parser holds back (a possible marker prefix, an unfinished call). Without
   it that text would be lost.
+* `release_after` (class attribute, `tool_parser.DEFAULT_RELEASE_AFTER`): a
+  call is held until it closes or that much argument text is held, so a call
+  that turns out wrong is never streamed; a subclass may set 0 to stream
+  every call from `name(` on.
 * `supports_required_and_named = False`: for `tool_choice="required"` or a
   named tool vLLM would otherwise force a generic JSON format LFM2 was not
   trained on; instead the model writes its own call format and this parser
@@ -87,6 +91,7 @@ class Lfm2StreamToolParser(ToolParser):
 
     supports_required_and_named = False
     engine_based_streaming = True
+    release_after = tool_parser.DEFAULT_RELEASE_AFTER
 
     def __init__(self, tokenizer: Any, tools: list[Any] | None = None) -> None:
         super().__init__(tokenizer, tools)
@@ -128,7 +133,7 @@ class Lfm2StreamToolParser(ToolParser):
         request: ChatCompletionRequest,
     ) -> DeltaMessage | None:
         if self._stream is None:
-            self._stream = tool_parser.StreamParser(self._tools_for(request))
+            self._stream = tool_parser.StreamParser(self._tools_for(request), release_after=self.release_after)
         return _delta_message(self._stream.feed(delta_text))
 
     def finish_streaming(self) -> DeltaMessage | None:

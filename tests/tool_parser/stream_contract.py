@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import tool_parser
-from tool_parser import TOOL_CALL_END, TOOL_CALL_START, ParseResult, StreamParser
+from tool_parser import DEFAULT_RELEASE_AFTER, TOOL_CALL_END, TOOL_CALL_START, ParseResult, StreamParser
 
 Tools = list[dict[str, Any]] | None
 
@@ -79,15 +79,32 @@ def check_stream(
     return ParseResult(text if text.strip() else None, tool_calls, [])
 
 
-def stream_chunks(chunks: Iterable[str], tools: Tools = None) -> tuple[ParseResult, StreamParser]:
-    parser = StreamParser(tools, id_factory=counter_ids())
+def stream_deltas(
+    chunks: Iterable[str], tools: Tools = None, release_after: int = DEFAULT_RELEASE_AFTER
+) -> tuple[list[dict[str, Any]], StreamParser]:
+    parser = StreamParser(tools, id_factory=counter_ids(), release_after=release_after)
     deltas: list[dict[str, Any]] = []
-    chunks = list(chunks)
     for chunk in chunks:
         deltas += parser.feed(chunk)
     deltas += parser.close()
+    return deltas, parser
+
+
+def stream_chunks(
+    chunks: Iterable[str], tools: Tools = None, release_after: int = DEFAULT_RELEASE_AFTER
+) -> tuple[ParseResult, StreamParser]:
+    """The stream folded as the server does (calls in `failed_indices` left out)."""
+    chunks = list(chunks)
+    deltas, parser = stream_deltas(chunks, tools, release_after)
     folded = check_stream(deltas, parser.failed_indices, "".join(chunks))
     return ParseResult(folded.content, folded.tool_calls, parser.outcomes), parser
+
+
+def client_view(chunks: Iterable[str], tools: Tools = None, release_after: int = DEFAULT_RELEASE_AFTER) -> ParseResult:
+    """The stream folded as a client that only reads it does: every streamed call counts."""
+    chunks = list(chunks)
+    deltas, _ = stream_deltas(chunks, tools, release_after)
+    return check_stream(deltas, (), "".join(chunks))
 
 
 def split_every(text: str, size: int) -> list[str]:
@@ -103,23 +120,34 @@ def split_random(text: str, rng: random.Random, max_size: int = 8) -> list[str]:
     return chunks
 
 
-def parse(text: str, tools: Tools = None) -> ParseResult:
-    return tool_parser.parse(text, tools, id_factory=counter_ids())
+def parse(text: str, tools: Tools = None, release_after: int = DEFAULT_RELEASE_AFTER) -> ParseResult:
+    return tool_parser.parse(text, tools, id_factory=counter_ids(), release_after=release_after)
 
 
 SPLIT_SIZES = (1, 2, 3, 4, 5, 7, 11, 13, 19, 64)
 
 
 def assert_chunking_invariant(text: str, tools: Tools = None, seeds: int = 3) -> ParseResult:
-    """Every split of `text` gives the same message, and it equals parse(text)."""
+    """Every split of `text` gives the same message, and it equals parse(text).
+
+    With the default threshold a call that failed was never streamed (these
+    texts have no call that long), so a client that folds the stream without
+    `failed_indices` gets the same calls; release_after=0 (a few splits) may
+    stream calls that later fail, and folds to the same message as its parse().
+    """
     expected = parse(text, tools)
-    whole, _ = stream_chunks([text], tools)
-    assert whole == expected
-    splits = [split_every(text, size) for size in SPLIT_SIZES]
+    splits = [[text]] + [split_every(text, size) for size in SPLIT_SIZES]
     splits += [split_random(text, random.Random(seed)) for seed in range(seeds)]
     for chunks in splits:
-        got, _ = stream_chunks(chunks, tools)
-        assert got == expected, (chunks, got, expected)
+        deltas, parser = stream_deltas(chunks, tools)
+        got = check_stream(deltas, parser.failed_indices, text)
+        assert ParseResult(got.content, got.tool_calls, parser.outcomes) == expected, (chunks, got, expected)
+        if parser.failed_indices == []:
+            assert check_stream(deltas, (), text).tool_calls == expected.tool_calls
+    legacy = parse(text, tools, release_after=0)
+    for chunks in splits[:2] + splits[-1:]:
+        got, _ = stream_chunks(chunks, tools, release_after=0)
+        assert got == legacy, (chunks, got, legacy)
     return expected
 
 

@@ -12,6 +12,7 @@ import tool_parser
 def test_all_is_pinned() -> None:
     assert sorted(tool_parser.__all__) == [
         "CallOutcome",
+        "DEFAULT_RELEASE_AFTER",
         "ParseResult",
         "StreamParser",
         "TOOL_CALL_END",
@@ -25,6 +26,10 @@ def test_all_is_pinned() -> None:
 def test_markers() -> None:
     assert tool_parser.TOOL_CALL_START == "<|tool_call_start|>"
     assert tool_parser.TOOL_CALL_END == "<|tool_call_end|>"
+
+
+def test_release_after_default() -> None:
+    assert isinstance(tool_parser.DEFAULT_RELEASE_AFTER, int) and 100 <= tool_parser.DEFAULT_RELEASE_AFTER <= 1000
 
 
 def test_call_outcome_is_frozen() -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from stream_contract import calls, parse, stream_chunks
+from stream_contract import calls, client_view, parse, stream_chunks
 
-from tool_parser import TOOL_CALL_END, TOOL_CALL_START, render
+from tool_parser import DEFAULT_RELEASE_AFTER, TOOL_CALL_END, TOOL_CALL_START, render
 
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -75,11 +75,32 @@ def test_every_prefix_is_safe(pairs: list[tuple[str, dict[str, Any]]], data: st.
     cut = data.draw(st.integers(0, len(text)))
     prefix = text[:cut]
     result = parse(prefix)
-    streamed, _ = stream_chunks(split_points(data.draw, prefix))
+    chunks = split_points(data.draw, prefix)
+    streamed, parser = stream_chunks(chunks)
     assert streamed == result
     # Nothing invented: every reported call is one of the rendered ones.
     for pair in calls(result):
         assert pair in pairs
+    # Commit before you stream: a call under the threshold that the cut broke was
+    # never sent, so a client reading only the stream sees exactly parse()'s calls.
+    whole = parse(text)
+    if all(len(call["function"]["arguments"]) < DEFAULT_RELEASE_AFTER for call in whole.tool_calls):
+        assert parser.failed_indices == []
+        assert client_view(chunks).tool_calls == result.tool_calls
+
+
+@PROPERTY_SETTINGS
+@given(pairs=call_lists, release_after=st.integers(0, 80), data=st.data())
+def test_any_threshold_any_split_folds_to_parse(
+    pairs: list[tuple[str, dict[str, Any]]], release_after: int, data: st.DataObject
+) -> None:
+    """Whether a long call is released before it breaks does not depend on the split."""
+    text = render(openai_calls(pairs))
+    prefix = text[: data.draw(st.integers(0, len(text)))]
+    streamed, _ = stream_chunks(split_points(data.draw, prefix), release_after=release_after)
+    assert streamed == parse(prefix, release_after=release_after)
+    held = parse(prefix)
+    assert [c["function"] for c in streamed.tool_calls] == [c["function"] for c in held.tool_calls]
 
 
 fragments = st.one_of(
@@ -116,6 +137,15 @@ fragments = st.one_of(
             "True",
             "null",
             "+",
+            '"""',
+            "'''",
+            "r'",
+            'u"',
+            'f"',
+            "\\'",
+            "{1, 2}",
+            "('a' 'b')",
+            "(1,)",
         ]
     ),
     st.text(max_size=5),

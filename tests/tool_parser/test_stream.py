@@ -16,9 +16,9 @@ from stream_contract import (
     stream_chunks,
 )
 
+from tool_parser import DEFAULT_RELEASE_AFTER, CallOutcome, StreamParser
 from tool_parser import TOOL_CALL_END as E
 from tool_parser import TOOL_CALL_START as S
-from tool_parser import CallOutcome, StreamParser
 
 WEATHER_TOOLS = [
     {
@@ -34,8 +34,13 @@ WEATHER_TOOLS = [
 ]
 
 
-def new_parser(tools: Any = None) -> StreamParser:
-    return StreamParser(tools, id_factory=counter_ids())
+def new_parser(tools: Any = None, release_after: int = DEFAULT_RELEASE_AFTER) -> StreamParser:
+    return StreamParser(tools, id_factory=counter_ids(), release_after=release_after)
+
+
+def legacy_parser(tools: Any = None) -> StreamParser:
+    """release_after=0: every call streams from `name(` on (the old behaviour)."""
+    return new_parser(tools, release_after=0)
 
 
 def args_of(deltas: list[dict[str, Any]]) -> str:
@@ -46,47 +51,158 @@ def content_of(deltas: list[dict[str, Any]]) -> str:
     return "".join(d.get("content", "") for d in deltas)
 
 
-def test_name_is_sent_as_soon_as_name_paren_is_read() -> None:
+def header(index: int, name: str, arguments: str) -> dict[str, Any]:
+    return {
+        "tool_calls": [
+            {
+                "index": index,
+                "id": f"call_{index}",
+                "type": "function",
+                "function": {"name": name, "arguments": arguments},
+            }
+        ]
+    }
+
+
+# ------------------------------------------------------ commit before stream
+
+
+def test_short_call_is_held_until_it_closes() -> None:
     p = new_parser()
+    pieces = [S, "[get", "_weather", "(c", "ity", '="', "Paris", '")', "]", E]
+    seen = [p.feed(piece) for piece in pieces]
+    assert seen[:6] == [[]] * 6
+    assert seen[6] == []  # the whole value is read, the call is not closed yet
+    assert seen[7] == [header(0, "get_weather", '{"city": "Paris"}')]
+    assert seen[8:] == [[], []] and p.close() == []
+
+
+def test_malformed_short_call_is_never_streamed() -> None:
+    for body in ('get_weather(city=)', 'get_weather(city="Pa" + "ris")', "get_weather(city=Paris)"):
+        p = new_parser()
+        deltas = [d for char in f"{S}[{body}]{E} after" for d in p.feed(char)] + p.close()
+        assert all("tool_calls" not in d for d in deltas), body
+        assert content_of(deltas) == f"[{body}] after"
+        assert p.outcomes == [CallOutcome("get_weather", "failed")] and p.failed_indices == []
+
+
+def test_truncated_short_call_is_content_only() -> None:
+    p = new_parser()
+    deltas = p.feed(f'Let me check. {S}[get_weather(city="Pa') + p.close()
+    assert deltas == [{"content": "Let me check. "}, {"content": '[get_weather(city="Pa'}]
+    assert p.outcomes == [CallOutcome("get_weather", "failed")] and p.failed_indices == []
+
+
+def test_failed_held_call_takes_no_index() -> None:
+    p = new_parser()
+    deltas = p.feed(f'{S}[f(a="x" + "y")]{E}{S}[g()]{E}') + p.close()
+    result = check_stream(deltas)  # the client's view: no failed indices to consult
+    assert p.failed_indices == []
+    assert result.tool_calls == [{"id": "call_0", "type": "function", "function": {"name": "g", "arguments": "{}"}}]
+    assert result.content == '[f(a="x" + "y")]'
+    assert p.outcomes == [CallOutcome("f", "failed"), CallOutcome("g", "parsed")]
+
+
+def test_good_call_before_a_failing_one_in_the_same_block_is_sent() -> None:
+    p = new_parser()
+    assert p.feed(f"{S}[f(a=1), ") == [header(0, "f", '{"a": 1}')]
+    assert p.feed("g(b=") == []
+    assert p.feed("1 2)]") == [{"content": "g(b=1 2)]"}]
+    assert p.failed_indices == []
+
+
+def test_long_argument_is_released_at_the_threshold_then_streams() -> None:
+    p = new_parser(release_after=30)
+    assert p.feed(f'{S}[write(path="a.py", text="') == []  # '{"path": "a.py", "text": "': 26 held
+    assert p.feed("def") == []  # 29
+    assert p.feed(" f():") == [header(0, "write", '{"path": "a.py", "text": "def f():')]
+    assert args_of(p.feed(" # x")) == " # x"
+    assert args_of(p.feed('\\n    pass")]' + E) + p.close()) == '\\n    pass"}'
+    assert p.outcomes == [CallOutcome("write", "parsed")]
+
+
+def test_long_call_is_released_before_it_closes_at_any_split() -> None:
+    code = "x = 1\n" * 60  # 420 characters of JSON text: over the default threshold
+    text = f'{S}[write(path="a.py", text="{code}")]{E}'
+    for size in (1, 4, 64):
+        p = new_parser()
+        first = None
+        sent = 0
+        for i in range(0, len(text), size):
+            deltas = p.feed(text[i : i + size])
+            if first is None and any("tool_calls" in d for d in deltas):
+                first = i + size
+            sent += len(args_of(deltas))
+        assert first is not None and first < len(text) - 3, size  # before the call closed
+        assert sent >= DEFAULT_RELEASE_AFTER
+
+
+def test_long_call_that_fails_after_release_is_closed_and_listed() -> None:
+    p = new_parser(release_after=10)
+    deltas = p.feed(f'{S}[f(a="{"y" * 20}", b=)]{E}') + p.close()
+    assert json.loads(args_of(deltas)) == {"a": "y" * 20}
+    assert content_of(deltas) == f'[f(a="{"y" * 20}", b=)]'
+    assert p.failed_indices == [0] and p.outcomes == [CallOutcome("f", "failed")]
+    assert check_stream(deltas, p.failed_indices).tool_calls == []
+
+
+def test_release_after_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="release_after"):
+        StreamParser(release_after=-1)
+
+
+# ------------------------------------------- release_after=0: the old stream
+
+
+def test_legacy_name_is_sent_as_soon_as_name_paren_is_read() -> None:
+    p = legacy_parser()
     assert p.feed(f"{S}[get_wea") == []
     assert p.feed("ther") == []
-    first = p.feed("(")
-    assert first == [
-        {
-            "tool_calls": [
-                {
-                    "index": 0,
-                    "id": "call_0",
-                    "type": "function",
-                    "function": {"name": "get_weather", "arguments": ""},
-                }
-            ]
-        }
-    ]
+    assert p.feed("(") == [header(0, "get_weather", "")]
 
 
-def test_string_arguments_stream_as_they_arrive() -> None:
-    p = new_parser()
+def test_legacy_string_arguments_stream_as_they_arrive() -> None:
+    p = legacy_parser()
     p.feed(f'{S}[write(path="a", text="Hello')
     assert args_of(p.feed(" wor")) == " wor"
-    assert args_of(p.feed('ld\\n"')) == 'ld\\n"'
+    assert args_of(p.feed('ld\\n"')) == "ld\\n"  # the closing quote waits: "a" "b" is one string
     rest = p.feed(")]") + p.feed(E) + p.close()
-    assert args_of(rest) == "}"
+    assert args_of(rest) == '"}'
 
 
-def test_streamed_arguments_are_json_escaped() -> None:
-    p = new_parser()
+def test_legacy_streamed_arguments_are_json_escaped() -> None:
+    p = legacy_parser()
     deltas = p.feed(f"{S}[f(a='say \"hi\"\t\\'x\\'")
     assert args_of(deltas) == '{"a": "say \\"hi\\"\\t\'x\''
     deltas += p.feed("')]" + E) + p.close()
     assert json.loads(args_of(deltas)) == {"a": "say \"hi\"\t'x'"}
 
 
-def test_partial_escape_is_held_until_complete() -> None:
-    p = new_parser()
+def test_legacy_partial_escape_is_held_until_complete() -> None:
+    p = legacy_parser()
     deltas = p.feed(f'{S}[f(a="x\\u00')
     assert args_of(deltas) == '{"a": "x'
     assert args_of(p.feed("e9")) == "é"
+
+
+def test_legacy_unfinished_call_streamed_fragments_are_closed_into_json() -> None:
+    p = legacy_parser()
+    deltas = p.feed(f'{S}[f(a="Par')
+    deltas += p.close()
+    assert json.loads(args_of(deltas)) == {"a": "Par"}
+    assert content_of(deltas) == '[f(a="Par'
+    assert p.outcomes == [CallOutcome("f", "failed")]
+    assert p.failed_indices == [0]
+    assert check_stream(deltas, p.failed_indices).tool_calls == []
+
+
+def test_legacy_failed_call_keeps_index_and_next_call_follows() -> None:
+    p = legacy_parser()
+    deltas = p.feed(f'{S}[f(a="x" + "y")]{E}{S}[g()]{E}') + p.close()
+    result = check_stream(deltas, p.failed_indices)
+    assert p.failed_indices == [0]
+    assert [c["function"]["name"] for c in result.tool_calls] == ["g"]
+    assert result.tool_calls[0]["id"] == "call_1"
 
 
 def test_marker_prefix_is_held_and_released_when_not_a_marker() -> None:
@@ -181,26 +297,6 @@ def test_unfinished_call_at_close_becomes_content(tail: str) -> None:
     assert result.tool_calls == []
     assert result.content == f"Text {tail}"
     assert [o.outcome for o in result.outcomes] == ["failed"]
-
-
-def test_unfinished_call_streamed_fragments_are_closed_into_json() -> None:
-    p = new_parser()
-    deltas = p.feed(f'{S}[f(a="Par')
-    deltas += p.close()
-    assert json.loads(args_of(deltas)) == {"a": "Par"}
-    assert content_of(deltas) == '[f(a="Par'
-    assert p.outcomes == [CallOutcome("f", "failed")]
-    assert p.failed_indices == [0]
-    assert check_stream(deltas, p.failed_indices).tool_calls == []
-
-
-def test_failed_call_keeps_index_and_next_call_follows() -> None:
-    p = new_parser()
-    deltas = p.feed(f'{S}[f(a="x" + "y")]{E}{S}[g()]{E}') + p.close()
-    result = check_stream(deltas, p.failed_indices)
-    assert p.failed_indices == [0]
-    assert [c["function"]["name"] for c in result.tool_calls] == ["g"]
-    assert result.tool_calls[0]["id"] == "call_1"
 
 
 def test_start_marker_inside_an_unfinished_block() -> None:

@@ -117,9 +117,22 @@ def test_streaming_in_token_sized_deltas() -> None:
     assert [(o.name, o.outcome) for o in parser.outcomes] == [("get_weather", "parsed")]
 
 
-def test_finish_streaming_flushes_unfinished_call() -> None:
+def test_finish_streaming_turns_an_unfinished_short_call_into_content() -> None:
     request = make_request()
     parser = make_parser(request)
+    first = parser.extract_tool_calls_streaming("", "", f'{S}[get_weather(city="Par', [], [], [], request)
+    assert first is None  # a short call is held until it closes
+    last = parser.finish_streaming()
+    assert last is not None and last.content == '[get_weather(city="Par' and last.tool_calls == []
+    assert [(o.name, o.outcome) for o in parser.outcomes] == [("get_weather", "failed")]
+
+
+def test_release_after_zero_streams_from_the_name() -> None:
+    class Legacy(vllm_plugin.Lfm2StreamToolParser):
+        release_after = 0
+
+    request = make_request()
+    parser = Legacy(object(), request.tools)
     first = parser.extract_tool_calls_streaming("", "", f'{S}[get_weather(city="Par', [], [], [], request)
     assert first is not None and first.tool_calls[0].function.name == "get_weather"
     last = parser.finish_streaming()
