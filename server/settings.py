@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     default_temperature: float = Field(0.3, ge=0, description="Used when a request leaves it unset.")
     default_min_p: float = Field(0.15, ge=0, le=1, description="Used when a request leaves it unset.")
     default_repetition_penalty: float = Field(1.05, gt=0, description="Used when a request leaves it unset.")
+    tool_call_release_chars: int = Field(
+        256, ge=0, description="A streamed tool call is sent once it is complete and valid, or once this many "
+        "characters of its arguments are held (then long string values stream). 0: send each call as it starts."
+    )
     default_max_tokens: int | None = Field(
         None, gt=0, description="Output limit for requests that set none (Codex CLI sends none); default: the "
         "rest of the context."

@@ -16,8 +16,8 @@ def validation_error(errors: Any) -> InvalidRequest:
     first; otherwise the complaint that reaches deepest into the body, because in a union
     (`input: str | list[item]`) pydantic also lists what the other members would have needed."""
     errors = list(errors)
-    first = next((e for e in errors if e.get("type") == "extra_forbidden"), None) \
-        or max(errors, key=lambda e: len(_loc(e)), default={})
+    unknown = [e for e in errors if e.get("type") == "extra_forbidden"]
+    first: dict[str, Any] = unknown[0] if unknown else max(errors, key=lambda e: len(_loc(e)), default={})
     if first.get("type") == "json_invalid":
         return InvalidRequest("The request body is not valid JSON.", code="invalid_json")
     loc = _loc(first)

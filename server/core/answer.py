@@ -22,9 +22,9 @@ class AnswerDecoder:
     __slots__ = ("_gate", "_parser", "_reasoning")
 
     def __init__(self, tools: list[dict[str, Any]] | None, *, parse_tools: bool, reasoning: bool = True,
-                 max_calls: int | None = None) -> None:
+                 max_calls: int | None = None, release_after: int = tool_parser.DEFAULT_RELEASE_AFTER) -> None:
         self._reasoning = ReasoningSplitter() if reasoning else None
-        self._parser = tool_parser.StreamParser(tools=tools) if parse_tools else None
+        self._parser = tool_parser.StreamParser(tools=tools, release_after=release_after) if parse_tools else None
         self._gate = CallGate(ArgumentValidator(tools), max_calls)
 
     @property

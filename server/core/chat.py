@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import tool_parser
 from server.core import answer, prompts, tool_choice
 from server.core.context import ServerContext
 from server.core.sampling import generation_params, response_format_structured
@@ -39,6 +40,7 @@ class ChatJob:
     include_usage: bool
     max_calls: int | None = None  # parallel_tool_calls false or a named tool_choice: 1
     named_choice: bool = False  # a named tool_choice: finish_reason "stop", as OpenAI answers
+    release_after: int = tool_parser.DEFAULT_RELEASE_AFTER  # a call streams once this much is held, or whole
     arrival: float = field(default_factory=time.perf_counter)
     record: dict[str, Any] = field(default_factory=dict)  # fields of the request's log line
 
@@ -47,7 +49,8 @@ class ChatJob:
         return {t["function"]["name"] for t in self.tools or ()}
 
     def decoder(self) -> answer.AnswerDecoder:
-        return answer.AnswerDecoder(self.tools, parse_tools=self.parse_tools, max_calls=self.max_calls)
+        return answer.AnswerDecoder(self.tools, parse_tools=self.parse_tools, max_calls=self.max_calls,
+                                    release_after=self.release_after)
 
     def finish_reason(self, raw: str | None, decoder: answer.AnswerDecoder) -> str | None:
         return finish_reason(raw, decoder.called_tools and not self.named_choice)
@@ -95,6 +98,7 @@ async def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine
         include_usage=bool(req.stream_options and req.stream_options.include_usage),
         max_calls=tool_choice.max_calls(req),
         named_choice=tool_choice.named_choice(req),
+        release_after=ctx.settings.tool_call_release_chars,
     )
 
 

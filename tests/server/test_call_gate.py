@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import tool_parser
 from server.core.answer import AnswerDecoder, merge
 from tests.tool_parser.stream_contract import check_stream, split_every
@@ -16,8 +18,9 @@ LOOSE = {"type": "function", "function": {"name": "note", "parameters": {
 TOOLS = [STRICT, LOOSE]
 
 
-def run(text, tools=TOOLS, max_calls=None, chunk=None):
-    decoder = AnswerDecoder(tools, parse_tools=True, reasoning=False, max_calls=max_calls)
+def run(text, tools=TOOLS, max_calls=None, chunk=None, release_after=tool_parser.DEFAULT_RELEASE_AFTER):
+    decoder = AnswerDecoder(tools, parse_tools=True, reasoning=False, max_calls=max_calls,
+                            release_after=release_after)
     deltas = []
     for piece in split_every(text, chunk) if chunk else [text]:
         deltas += decoder.feed(piece)
@@ -80,13 +83,17 @@ def test_max_calls_turns_extra_calls_into_text():
     assert outcomes == [("note", "parsed"), ("note", "extra")]
 
 
-def test_failed_calls_keep_their_place_in_outcomes():
+@pytest.mark.parametrize(("release_after", "streamed_then_failed"), [(tool_parser.DEFAULT_RELEASE_AFTER, set()),
+                                                                     (0, {1})])
+def test_failed_calls_keep_their_place_in_outcomes(release_after, streamed_then_failed):
+    """A short call that turns out truncated is never sent (it is held until it closes); with
+    release_after 0 it was streamed, and is reported as failed after the fact."""
     text = block('note(text="a")') + " and " + tool_parser.TOOL_CALL_START + '[note(text="b"'
-    decoder, deltas = run(text, chunk=2)
+    decoder, deltas = run(text, chunk=2, release_after=release_after)
     _, calls, outcomes = summary(decoder, deltas)
     assert calls == [("note", {"text": "a"})]
     assert outcomes == [("note", "parsed"), ("note", "failed")]
-    assert decoder.failed_calls == {1}
+    assert decoder.failed_calls == streamed_then_failed
 
 
 def test_unknown_tools_pass_unchecked():
