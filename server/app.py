@@ -24,7 +24,7 @@ from server.api.auth import APIKeyMiddleware
 from server.api.body_limit import BodyLimitMiddleware
 from server.api.middleware import RequestContextMiddleware
 from server.api.routes import generate, models, ops, tokenize
-from server.core.context import ServerContext
+from server.core.context import ServerContext, fingerprint
 from server.core.sampling import SamplingDefaults
 from server.engine.interface import Engine
 from server.errors import APIError, InternalError, InvalidRequest, error_body
@@ -32,7 +32,7 @@ from server.lifecycle import watch_engine
 from server.ops import metrics
 from server.ops.admission import Admission
 from server.settings import Settings
-from server.wire.protocol import ErrorResponse
+from server.wire.protocol import ErrorResponse, ParamError
 
 log = logging.getLogger(__name__)
 EngineFactory = Callable[[], Engine]
@@ -130,6 +130,7 @@ async def _load(ctx: ServerContext, factory: EngineFactory) -> None:
         signal.raise_signal(signal.SIGTERM)
         return
     freeze_startup_heap()
+    ctx.system_fingerprint = fingerprint(ctx.settings.model, engine.dtype)
     ctx.engine = engine
     metrics.ENGINE_HEALTHY.set(1)
     metrics.MODEL_INFO.info({
@@ -182,6 +183,9 @@ def validation_error(errors: Any) -> InvalidRequest:
     loc = [str(p) for p in first.get("loc", ()) if p != "body"]
     if first.get("type") == "json_invalid":
         return InvalidRequest("The request body is not valid JSON.", code="invalid_json")
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, ParamError):  # a validator that names the parameter itself
+        return InvalidRequest(str(cause), param=cause.param, code=cause.code)
     where = ".".join(loc)
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")  # pydantic prefixes our validators
     if first.get("type") == "extra_forbidden":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -41,6 +42,8 @@ class ChatJob:
     named_choice: bool = False  # a named tool_choice: finish_reason "stop", as OpenAI answers
     arrival: float = field(default_factory=time.perf_counter)
     record: dict[str, Any] = field(default_factory=dict)  # fields of the request's log line
+    system_fingerprint: str = ""
+    tokenizer: Any = None  # counts reasoning tokens (`reasoning_tokens`)
 
     @property
     def offered(self) -> set[str]:
@@ -95,6 +98,8 @@ async def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine
         include_usage=bool(req.stream_options and req.stream_options.include_usage),
         max_calls=tool_choice.max_calls(req),
         named_choice=tool_choice.named_choice(req),
+        system_fingerprint=ctx.system_fingerprint,
+        tokenizer=engine.tokenizer,
     )
 
 
@@ -102,6 +107,21 @@ def finish_reason(raw: str | None, called_tools: bool) -> str | None:
     if raw == "stop" and called_tools:
         return "tool_calls"
     return raw
+
+
+async def reasoning_tokens(job: ChatJob, decoders: Iterable[answer.AnswerDecoder], completion_tokens: int) -> int:
+    """Completion tokens spent inside `<think>...</think>`, for `completion_tokens_details.reasoning_tokens`.
+
+    An approximation: each choice's reasoning text is tokenized again (markers left out), which gives
+    the tokens the model wrote unless it chose a non-canonical split. Capped at `completion_tokens`.
+    Costs nothing when there is no reasoning.
+    """
+    total = 0
+    for decoder in decoders:
+        text = decoder.reasoning_text
+        if text and job.tokenizer is not None:
+            total += len(await prompts.encode_off_loop(job.tokenizer, text))
+    return min(total, completion_tokens)
 
 
 def observe_tool_parse(job: ChatJob, decoder: answer.AnswerDecoder, seconds: float) -> None:
