@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import sys
 from typing import Any
@@ -63,9 +62,6 @@ def engine_args(settings: Settings, source: ModelSource) -> dict[str, Any]:
         "tensor_parallel_size": settings.tensor_parallel_size,
         "pipeline_parallel_size": settings.pipeline_parallel_size,
         "disable_log_stats": False,
-        # The engine core drains (finishes its requests, then exits) when a signal to the whole process
-        # group reaches it too, instead of aborting them; see server/lifecycle.py.
-        "shutdown_timeout": math.ceil(settings.shutdown_timeout),
         # JSON grammars without free whitespace: otherwise a model can spend its whole budget on
         # newlines inside `{` and never finish the object (small and random-weight models do).
         "structured_outputs_config": {"backend": "xgrammar", "disable_any_whitespace": True},

@@ -7,12 +7,13 @@ stops and whatever still runs is cancelled, which aborts its engine requests. Th
 A second signal stops at once.
 
 The port must stay open for the whole drain, however the signal arrives. A signal sent to the whole
-process group (Ctrl-C, `kill -- -PGID`, systemd's default `KillMode=control-group`) also reaches vLLM's
-engine-core process, which used to abort its requests and exit at once; the engine watcher then saw a
-dead engine within a second (`ENGINE_CHECK_INTERVAL`) and stopped the server, so the listening socket
-closed about a second after SIGTERM while streams were still running, and load balancers saw connection
-refused. Now the engine core drains too (`lfm2-serve` passes `shutdown_timeout` to vLLM: it finishes
-its requests, then exits), and an engine that exits during a drain is expected, not a failure.
+process group (Ctrl-C, `kill -- -PGID`) used to reach vLLM's engine core and its worker process too: the
+worker exited at once, the engine died under the running streams, and the server stopped about a second
+after the signal (the engine watcher polls every `ENGINE_CHECK_INTERVAL`), so load balancers saw
+connection refused. vLLM's processes now leave our process group as they start
+(`server.engine.vllm_plugin`), so only this process hears the group's signals and the engine runs until
+the drain ends. (systemd's default `KillMode=control-group` signals every process of the unit, whatever
+its group: use `KillMode=mixed`.)
 
 If the engine dies, the watcher marks the context failed and stops the server; `lfm2-serve` then exits
 non-zero so the orchestrator restarts it.
@@ -71,9 +72,6 @@ async def watch_engine(ctx: ServerContext) -> None:
         await asyncio.sleep(ENGINE_CHECK_INTERVAL)
         engine = ctx.engine
         if engine is not None and engine.dead:
-            if ctx.draining:  # the engine core got the signal too and drains; the drain decides when to stop
-                log.info("the engine core stopped during the drain")
-                return
             log.error("the inference engine died; stopping so the orchestrator restarts us")
             metrics.ENGINE_HEALTHY.set(0)
             ctx.failed = True
