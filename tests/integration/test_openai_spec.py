@@ -31,10 +31,12 @@ CALL = '<|tool_call_start|>[get_weather(city="Paris", days=3), get_time()]<|tool
 def validator(root: str, patch: str | None = None) -> jsonschema.Draft202012Validator:
     defs = copy.deepcopy(json.loads(SPEC.read_text())["$defs"])
     if patch == "stream":  # the spec reuses CreateCompletionResponse for stream events, whose
-        # finish_reason is null until the last one (as OpenAI sends it); allow that, nothing else
-        reason = defs[root]["properties"]["choices"]["items"]["properties"]["finish_reason"]
-        defs[root]["properties"]["choices"]["items"]["properties"]["finish_reason"] = {
-            "anyOf": [reason, {"type": "null"}]}
+        # finish_reason is null until the last one and usage null until the usage chunk (as OpenAI
+        # sends them, and its stream_options documents); allow those, nothing else
+        props = defs[root]["properties"]
+        choice = props["choices"]["items"]["properties"]
+        choice["finish_reason"] = {"anyOf": [choice["finish_reason"], {"type": "null"}]}
+        props["usage"] = {"anyOf": [props["usage"], {"type": "null"}]}
     schema = {"$defs": defs, "$ref": f"#/$defs/{root}"}
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
