@@ -26,7 +26,7 @@ from server.api.middleware import RequestContextMiddleware
 from server.api.responses.store import ResponseStore
 from server.api.routes import generate, models, ops, responses, tokenize
 from server.api.validation import validation_error
-from server.core.context import ServerContext
+from server.core.context import ServerContext, fingerprint
 from server.core.sampling import SamplingDefaults
 from server.engine.interface import Engine
 from server.errors import APIError, InternalError, error_body
@@ -135,6 +135,7 @@ async def _load(ctx: ServerContext, factory: EngineFactory) -> None:
         signal.raise_signal(signal.SIGTERM)
         return
     freeze_startup_heap()
+    ctx.system_fingerprint = fingerprint(ctx.settings.model, engine.dtype)
     ctx.engine = engine
     metrics.ENGINE_HEALTHY.set(1)
     metrics.MODEL_INFO.info({

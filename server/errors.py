@@ -7,7 +7,7 @@
     ├── NotFound            404 invalid_request_error (an unknown or expired stored object)
     ├── PayloadTooLarge     413 invalid_request_error
     ├── Overloaded          429 rate_limit_exceeded (Retry-After)
-    ├── Unavailable         503 service_unavailable (engine not ready, draining, dead)
+    ├── Unavailable         503 service_unavailable (engine not ready, draining, dead; Retry-After)
     ├── Timeout             504 timeout
     └── InternalError       500 internal_error
 
@@ -82,8 +82,19 @@ class Overloaded(APIError):
 
 
 class Unavailable(APIError):
+    """Loading, draining or a dead engine: answered with `Retry-After`, so clients and load balancers
+    retry (here once loaded, or on another replica) instead of counting a failure."""
+
     status = 503
     type = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Timeout(APIError):

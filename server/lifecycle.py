@@ -6,6 +6,15 @@ a refused connection), in-flight requests get `shutdown_timeout` seconds to fini
 stops and whatever still runs is cancelled, which aborts its engine requests. The process then exits 0.
 A second signal stops at once.
 
+The port must stay open for the whole drain, however the signal arrives. A signal sent to the whole
+process group (Ctrl-C, `kill -- -PGID`) used to reach vLLM's engine core and its worker process too: the
+worker exited at once, the engine died under the running streams, and the server stopped about a second
+after the signal (the engine watcher polls every `ENGINE_CHECK_INTERVAL`), so load balancers saw
+connection refused. vLLM's processes now leave our process group as they start
+(`server.engine.vllm_plugin`), so only this process hears the group's signals and the engine runs until
+the drain ends. (systemd's default `KillMode=control-group` signals every process of the unit, whatever
+its group: use `KillMode=mixed`.)
+
 If the engine dies, the watcher marks the context failed and stops the server; `lfm2-serve` then exits
 non-zero so the orchestrator restarts it.
 """

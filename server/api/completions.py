@@ -35,6 +35,7 @@ class CompletionJob:
     logprobs: bool
     include_usage: bool
     record: dict[str, Any] = field(default_factory=dict)  # fields of the request's log line
+    system_fingerprint: str = ""
 
 
 async def prepare(req: CompletionRequest, ctx: ServerContext, engine: Engine, request_id: str) -> CompletionJob:
@@ -79,6 +80,7 @@ async def prepare(req: CompletionRequest, ctx: ServerContext, engine: Engine, re
         echo=req.echo,
         logprobs=req.logprobs is not None,
         include_usage=bool(req.stream_options and req.stream_options.include_usage),
+        system_fingerprint=ctx.system_fingerprint,
     )
 
 
@@ -87,8 +89,9 @@ async def complete(job: CompletionJob, generation: Generation) -> dict[str, Any]
     texts: list[list[str]] = [[job.prompt_text] if job.echo else [] for _ in range(n)]
     lps: list[list[TokenLogprob]] = [[] for _ in range(n)]
     finish: list[str | None] = [None] * n
-    completion_tokens = 0
+    completion_tokens = cached_tokens = 0
     async for step in generation:
+        cached_tokens = max(cached_tokens, step.num_cached_tokens)
         for c in step.choices:
             texts[c.index].append(c.text)
             completion_tokens += c.num_tokens
@@ -110,20 +113,23 @@ async def complete(job: CompletionJob, generation: Generation) -> dict[str, Any]
             }
             for i in range(n)
         ],
-        "usage": usage(len(job.prompt_ids), completion_tokens),
+        "usage": usage(len(job.prompt_ids), completion_tokens, cached_tokens=cached_tokens),
+        "system_fingerprint": job.system_fingerprint,
     }
 
 
 async def stream(job: CompletionJob, generation: Generation) -> AsyncIterator[bytes]:
-    framer = ChunkFramer(job.id, "text_completion", job.created, job.model)
+    framer = ChunkFramer(job.id, "text_completion", job.created, job.model,
+                         {"system_fingerprint": job.system_fingerprint}, usage_null=job.include_usage)
     offsets = [0] * job.params.n
-    completion_tokens = 0
+    completion_tokens = cached_tokens = 0
     try:
         if job.echo:
             for i in range(job.params.n):
                 yield framer.choices([_choice(i, job.prompt_text)])
                 offsets[i] = len(job.prompt_text)
         async for step in generation:
+            cached_tokens = max(cached_tokens, step.num_cached_tokens)
             for c in step.choices:
                 completion_tokens += c.num_tokens
                 lp = legacy_logprobs(c.logprobs or [], offsets[c.index]) if job.logprobs else None
@@ -132,7 +138,7 @@ async def stream(job: CompletionJob, generation: Generation) -> AsyncIterator[by
                     yield framer.choices([_choice(c.index, c.text, lp, c.finish_reason)])
         _count(job, completion_tokens)
         if job.include_usage:
-            yield framer.usage(usage(len(job.prompt_ids), completion_tokens))
+            yield framer.usage(usage(len(job.prompt_ids), completion_tokens, cached_tokens=cached_tokens))
         yield DONE
     except APIError as exc:
         yield error_frames(exc)

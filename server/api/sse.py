@@ -18,7 +18,7 @@ DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keep-alive\n\n"
 MEDIA_TYPE = "text/event-stream"
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-_DELTA_SUFFIX = b',"logprobs":null,"finish_reason":null}]}\n\n'
+_DELTA_SUFFIX = b',"logprobs":null,"finish_reason":null}]'
 
 
 def frame(payload: Any) -> bytes:
@@ -35,26 +35,31 @@ class ChunkFramer:
 
     `delta(i, d)` gives the same bytes as `choices([{"index": i, "delta": d, "logprobs": None,
     "finish_reason": None}])` but serializes only `d`: the rest of the event is built once per choice
-    index. It is the per-token path.
+    index. It is the per-token path. `head` adds fields every event carries (`system_fingerprint`, ...);
+    with `usage_null` every event but `usage()`'s carries `"usage": null`, as OpenAI's stream does when
+    `stream_options.include_usage` is set.
     """
 
-    __slots__ = ("_delta_prefix", "_prefix")
+    __slots__ = ("_delta_prefix", "_delta_suffix", "_end", "_prefix")
 
-    def __init__(self, id_: str, obj: str, created: int, model: str) -> None:
-        head = orjson.dumps({"id": id_, "object": obj, "created": created, "model": model})
-        self._prefix = b"data: " + head[:-1] + b',"choices":'
+    def __init__(self, id_: str, obj: str, created: int, model: str, head: dict[str, Any] | None = None,
+                 *, usage_null: bool = False) -> None:
+        fields = orjson.dumps({"id": id_, "object": obj, "created": created, "model": model, **(head or {})})
+        self._prefix = b"data: " + fields[:-1] + b',"choices":'
+        self._end = b',"usage":null}\n\n' if usage_null else b"}\n\n"
+        self._delta_suffix = _DELTA_SUFFIX + self._end
         self._delta_prefix: list[bytes] = []
 
     def choices(self, choices: list[dict[str, Any]]) -> bytes:
-        return self._prefix + orjson.dumps(choices) + b"}\n\n"
+        return self._prefix + orjson.dumps(choices) + self._end
 
     def delta(self, index: int, delta: dict[str, Any]) -> bytes:
         prefixes = self._delta_prefix
         while len(prefixes) <= index:
             prefixes.append(self._prefix + b'[{"index":' + str(len(prefixes)).encode() + b',"delta":')
-        return prefixes[index] + orjson.dumps(delta) + _DELTA_SUFFIX
+        return prefixes[index] + orjson.dumps(delta) + self._delta_suffix
 
-    def usage(self, usage: dict[str, int]) -> bytes:
+    def usage(self, usage: dict[str, Any]) -> bytes:
         return self._prefix + b'[],"usage":' + orjson.dumps(usage) + b"}\n\n"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.errors import InvalidRequest
+from server.wire.protocol import ParamError
 
 # Segments pydantic puts in a location for the member of a union it tried (`str`, `list[...]`, a model's
 # class name); they are not field names.
@@ -20,6 +21,9 @@ def validation_error(errors: Any) -> InvalidRequest:
     first: dict[str, Any] = unknown[0] if unknown else max(errors, key=lambda e: len(_loc(e)), default={})
     if first.get("type") == "json_invalid":
         return InvalidRequest("The request body is not valid JSON.", code="invalid_json")
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, ParamError):  # a validator that names the parameter itself
+        return InvalidRequest(str(cause), param=cause.param, code=cause.code)
     loc = _loc(first)
     where = ".".join(loc)
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")  # pydantic prefixes our validators

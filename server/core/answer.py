@@ -19,13 +19,14 @@ Delta = dict[str, Any]
 
 
 class AnswerDecoder:
-    __slots__ = ("_gate", "_parser", "_reasoning")
+    __slots__ = ("_gate", "_parser", "_reasoning", "_thoughts")
 
     def __init__(self, tools: list[dict[str, Any]] | None, *, parse_tools: bool, reasoning: bool = True,
                  max_calls: int | None = None, release_after: int = tool_parser.DEFAULT_RELEASE_AFTER) -> None:
         self._reasoning = ReasoningSplitter() if reasoning else None
         self._parser = tool_parser.StreamParser(tools=tools, release_after=release_after) if parse_tools else None
         self._gate = CallGate(ArgumentValidator(tools), max_calls)
+        self._thoughts: list[str] = []
 
     @property
     def outcomes(self) -> list[Any]:
@@ -43,13 +44,21 @@ class AnswerDecoder:
         """Whether the answer holds at least one call that parsed (finish_reason `tool_calls`)."""
         return bool(self._gate.reported(self._parser.failed_indices)) if self._parser else False
 
+    @property
+    def reasoning_text(self) -> str:
+        """All the reasoning decoded so far (what `usage.completion_tokens_details.reasoning_tokens` counts)."""
+        return "".join(self._thoughts)
+
     def feed(self, text: str) -> list[Delta]:
         if not text:
             return []
         if self._reasoning is None:
             return self._content(text)
         thought, text = self._reasoning.feed(text)
-        out: list[Delta] = [{"reasoning_content": thought}] if thought else []
+        out: list[Delta] = []
+        if thought:
+            out.append({"reasoning_content": thought})
+            self._thoughts.append(thought)
         if text:
             out += self._content(text)
         return out
@@ -60,6 +69,7 @@ class AnswerDecoder:
             thought, text = self._reasoning.close()
             if thought:
                 out.append({"reasoning_content": thought})
+                self._thoughts.append(thought)
             if text:
                 out += self._content(text)
         if self._parser is not None:

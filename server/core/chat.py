@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,6 +44,8 @@ class ChatJob:
     release_after: int = tool_parser.DEFAULT_RELEASE_AFTER  # a call streams once this much is held, or whole
     arrival: float = field(default_factory=time.perf_counter)
     record: dict[str, Any] = field(default_factory=dict)  # fields of the request's log line
+    system_fingerprint: str = ""
+    tokenizer: Any = None  # counts reasoning tokens (`reasoning_tokens`)
 
     @property
     def offered(self) -> set[str]:
@@ -99,6 +102,8 @@ async def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine
         max_calls=tool_choice.max_calls(req),
         named_choice=tool_choice.named_choice(req),
         release_after=ctx.settings.tool_call_release_chars,
+        system_fingerprint=ctx.system_fingerprint,
+        tokenizer=engine.tokenizer,
     )
 
 
@@ -106,6 +111,21 @@ def finish_reason(raw: str | None, called_tools: bool) -> str | None:
     if raw == "stop" and called_tools:
         return "tool_calls"
     return raw
+
+
+async def reasoning_tokens(job: ChatJob, decoders: Iterable[answer.AnswerDecoder], completion_tokens: int) -> int:
+    """Completion tokens spent inside `<think>...</think>`, for `completion_tokens_details.reasoning_tokens`.
+
+    An approximation: each choice's reasoning text is tokenized again (markers left out), which gives
+    the tokens the model wrote unless it chose a non-canonical split. Capped at `completion_tokens`.
+    Costs nothing when there is no reasoning.
+    """
+    total = 0
+    for decoder in decoders:
+        text = decoder.reasoning_text
+        if text and job.tokenizer is not None:
+            total += len(await prompts.encode_off_loop(job.tokenizer, text))
+    return min(total, completion_tokens)
 
 
 def observe_tool_parse(job: ChatJob, decoder: answer.AnswerDecoder, seconds: float) -> None:

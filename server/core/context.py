@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import time
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 from server.checkpoints.tiny_model import tokenizer_kind
@@ -26,6 +28,7 @@ class ServerContext:
     draining: bool = False
     failed: bool = False  # the engine failed to load or died: the process must exit non-zero
     started: float = field(default_factory=time.time)
+    system_fingerprint: str = ""  # set once the engine is loaded (`fingerprint`)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
@@ -51,6 +54,16 @@ class ServerContext:
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}-{os.urandom(8).hex()}{next(self._ids):x}"
+
+
+def fingerprint(model: str, dtype: str) -> str:
+    """OpenAI's `system_fingerprint`: `fp_` and a short hash of what decides the answers' backend (the
+    gateway's version, the model served, its dtype). Stable across restarts of the same deployment."""
+    try:
+        version = metadata.version("lfm2-gateway")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return "fp_" + hashlib.sha256(f"{version}\0{model}\0{dtype}".encode()).hexdigest()[:10]
 
 
 def model_card(ctx: ServerContext) -> dict[str, Any]:

@@ -65,6 +65,7 @@ class StepOutput:
     finished: bool
     prompt_logprobs: list[TokenLogprob | None] | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    num_cached_tokens: int = 0  # prompt tokens served from the engine's prefix cache
 
 
 class Tokenizer(Protocol):

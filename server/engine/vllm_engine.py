@@ -53,7 +53,7 @@ class VllmEngine:
                 prompt_lp = (None if params.prompt_logprobs is None
                              else _prompt_logprobs(out.prompt_logprobs, prompt_ids, params))
                 yield StepOutput(choices, len(out.prompt_token_ids or ()) or num_prompt_tokens, out.finished,
-                                 prompt_lp)
+                                 prompt_lp, num_cached_tokens=out.num_cached_tokens or 0)
         finally:
             await stream.aclose()  # aborts the engine request when we stop early
 

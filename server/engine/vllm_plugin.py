@@ -10,7 +10,9 @@ vLLM loads plugins in every process it starts (API server, engine core, workers)
   `AttributeError: ... conv_dim`. Both equal `hidden_size` in every LFM2, so the config class derives
   them when they are absent;
 - on CPU, a seeded request whose prompt is prefilled in chunks no longer kills the engine (see
-  `_tolerate_cpu_generator_rewind`).
+  `_tolerate_cpu_generator_rewind`);
+- the engine core and its workers leave the gateway's process group (`_leave_process_group`), so a
+  signal to the group (Ctrl-C) starts the gateway's drain without stopping the engine under it.
 """
 
 from __future__ import annotations
@@ -22,12 +24,51 @@ _DERIVED_FROM_HIDDEN = ("conv_dim", "block_dim")
 
 
 def register() -> None:
+    _leave_process_group()
     _derive_missing_dims()
     _tolerate_cpu_generator_rewind()
     from vllm import ModelRegistry
 
     if ARCHITECTURE not in ModelRegistry.get_supported_archs():
         ModelRegistry.register_model(ARCHITECTURE, "vllm.model_executor.models.lfm2:Lfm2ForCausalLM")
+
+
+_ENGINE_PROCESSES = ("EngineCore", "VllmWorker")  # vLLM's multiprocessing names for them
+ORPHAN_CHECK_INTERVAL = 1.0
+
+
+def _leave_process_group() -> None:
+    """In vLLM's engine core and workers, become a process group of one.
+
+    They stop on SIGTERM/SIGINT. Sent to the gateway's whole process group, such a signal would stop
+    them while the gateway drains, so every stream in flight would fail. The gateway itself stays
+    where it is, and its shutdown still stops the engine by pid (see server/lifecycle.py). Out of the
+    group, a `kill -9` of the group no longer takes them along, so each watches its parent and stops
+    itself when orphaned.
+    """
+    import contextlib
+    import multiprocessing
+    import os
+    import threading
+
+    if not multiprocessing.current_process().name.startswith(_ENGINE_PROCESSES) or os.getpgrp() == os.getpid():
+        return
+    with contextlib.suppress(OSError):  # a session leader, or no process groups here: nothing to leave
+        os.setpgid(0, 0)
+        threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True,
+                         name="lfm2-orphan-watch").start()
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    import os
+    import signal
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_INTERVAL)
+    os.kill(os.getpid(), signal.SIGTERM)  # vLLM's own clean stop
+    time.sleep(10)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _derive_missing_dims() -> None:

@@ -3,8 +3,10 @@
 Requests accept OpenAI's fields and vLLM's extensions (`top_k`, `min_p`, `repetition_penalty`,
 `min_tokens`, `ignore_eos`, `skip_special_tokens`, `structured_outputs`, `chat_template_kwargs`) so
 clients written for either work unchanged. Unknown fields are rejected with a 400 naming them, so a
-typo never silently changes nothing. Responses are plain dicts built in the services (no per-chunk
-pydantic on the hot path).
+typo never silently changes nothing. Types are strict, as OpenAI's are: `"stream": "yes"` or `"n": "2"`
+is a 400 naming the field, not a coercion (an integer may still stand where a number is expected).
+Every request type inherits both rules from `_Strict` / `_Loose`. Responses are plain dicts built in
+the services (no per-chunk pydantic on the hot path).
 """
 
 from __future__ import annotations
@@ -22,11 +24,21 @@ MAX_JSON_DEPTH = 100  # a request body's objects and arrays, counted from the to
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(extra="forbid", strict=True, protected_namespaces=())
 
 
 class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow", protected_namespaces=())
+    model_config = ConfigDict(extra="allow", strict=True, protected_namespaces=())
+
+
+class ParamError(ValueError):
+    """A validator's complaint about one parameter: the 400 names `param` (OpenAI's style, e.g.
+    `messages.[3].role`) and says `message` as it is (`server.app.validation_error` reads it)."""
+
+    def __init__(self, param: str, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+        self.code = code
 
 
 class _Body(_Strict):
@@ -228,6 +240,13 @@ class SamplingFields(_Body):
             raise ValueError("stop sequences must not be empty")
         return v
 
+    @model_validator(mode="after")
+    def _stream_options_need_stream(self) -> SamplingFields:
+        if self.stream_options is not None and not self.stream:
+            raise ParamError("stream_options",
+                             "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+        return self
+
     @property
     def stop_list(self) -> list[str]:
         return [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
@@ -263,6 +282,7 @@ class ChatCompletionRequest(SamplingFields):
 
     @model_validator(mode="after")
     def _check(self) -> ChatCompletionRequest:
+        check_tool_messages(self.messages)
         if self.top_logprobs and not self.logprobs:
             raise ValueError("top_logprobs requires logprobs to be true")
         if (isinstance(self.tool_choice, NamedToolChoice) or self.tool_choice == "required") and not self.tools:
@@ -281,6 +301,29 @@ class ChatCompletionRequest(SamplingFields):
     @property
     def tools_on(self) -> bool:
         return bool(self.tools) and self.tool_choice != "none"
+
+
+def check_tool_messages(messages: list[Any]) -> None:
+    """Each `tool` message answers a call of the assistant message it follows (past other tool
+    messages), by `tool_call_id`, as OpenAI requires; the error names the message's index."""
+    call_ids: set[str] | None = None  # the calls the latest assistant message made, while tool messages follow
+    for i, message in enumerate(messages):
+        if isinstance(message, AssistantMessage):
+            call_ids = {c.id for c in message.tool_calls or () if c.id is not None} if message.tool_calls else None
+        elif isinstance(message, ToolMessage):
+            if message.tool_call_id is None:
+                raise ParamError(f"messages.[{i}].tool_call_id",
+                                 f"Missing required parameter: 'messages.[{i}].tool_call_id'.",
+                                 code="missing_required_parameter")
+            if call_ids is None:
+                raise ParamError(f"messages.[{i}].role", "Invalid parameter: messages with role 'tool' must be "
+                                 "a response to a preceeding message with 'tool_calls'.")
+            if call_ids and message.tool_call_id not in call_ids:
+                raise ParamError(f"messages.[{i}].tool_call_id",
+                                 f"Invalid parameter: 'tool_call_id' of '{message.tool_call_id}' not found in "
+                                 "'tool_calls' of previous message.")
+        else:
+            call_ids = None
 
 
 class CompletionRequest(SamplingFields):

@@ -1,11 +1,14 @@
 """The compose files: Docker Compose itself validates them (`config`), then the merged model is read.
 
-Compose needs the `.env` the files name, so each check runs in a copy of the project made from
-.env.example: that the example is a valid env file is part of what is checked.
+Each check runs in a copy of the project with no `.env`, as a fresh clone has, and again with
+.env.example copied to `.env`: the files must work without one, and an `.env` must reach the gateway
+(that the example is a valid env file is part of what is checked). Compose runs with none of the
+caller's settings in its environment, so a variable set in the shell cannot hide a missing default.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,22 +24,29 @@ GPU_FILE = "docker-compose.yml"
 CPU_FILE = "docker-compose.cpu.yml"
 # Where the CPU gateway may differ from the GPU one; everything else must stay the same.
 CPU_DIFFERS = {"build", "image", "deploy", "environment"}
+FIXED = {"LFM2_HOST", "LFM2_PORT"}  # set inside the container, not settings a user passes
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    root: Path = tmp_path_factory.mktemp("compose")
-    for name in (GPU_FILE, CPU_FILE, "Dockerfile", "Dockerfile.cpu"):
+def make_project(root: Path, env_file: bool) -> Path:
+    for name in (GPU_FILE, CPU_FILE, "Dockerfile", "Dockerfile.cpu", ".env.example"):
         shutil.copy(ROOT / name, root / name)
-    shutil.copy(ROOT / ".env.example", root / ".env")
+    if env_file:
+        shutil.copy(ROOT / ".env.example", root / ".env")
     (root / "deploy").symlink_to(ROOT / "deploy")
     return root
 
 
-def config(project: Path, file: str) -> dict:
-    result = subprocess.run([*compose(), "-f", file, "config"], cwd=project, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, f"compose config {file}:\n{result.stderr}"
+@pytest.fixture(scope="module", params=["fresh clone", "with .env"])
+def project(request, tmp_path_factory) -> Path:
+    return make_project(tmp_path_factory.mktemp("compose"), env_file=request.param == "with .env")
+
+
+def config(project: Path, *files: str) -> dict:
+    env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}  # nothing from the caller's settings
+    args = [a for f in files for a in ("-f", f)]
+    result = subprocess.run([*compose(), *args, "config"], cwd=project, capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 0, f"compose config {' '.join(files)}:\n{result.stderr}"
     return dict(yaml.safe_load(result.stdout))
 
 
@@ -48,6 +58,10 @@ def gpu(project) -> dict:
 @pytest.fixture(scope="module")
 def cpu(project) -> dict:
     return config(project, CPU_FILE)
+
+
+def has_env_file(project: Path) -> bool:
+    return (project / ".env").exists()
 
 
 def test_both_stacks_have_the_gateway_prometheus_and_grafana(gpu, cpu):
@@ -63,15 +77,37 @@ def test_gpu_reservation_by_default_and_none_on_cpu(gpu, cpu):
 
 
 @pytest.mark.parametrize("stack", ["gpu", "cpu"])
-def test_gateway_service(stack, request):
+def test_gateway_service(stack, project, request):
     gateway = request.getfixturevalue(stack)["services"]["gateway"]
     check = gateway["healthcheck"]
     assert check["test"][0] == "CMD" and "http://127.0.0.1:8000/ready" in " ".join(check["test"])
     assert "start_period" in check
     assert ("hf-cache", "/cache/huggingface") in [mount(v) for v in gateway["volumes"]]
-    assert gateway["environment"]["HF_HOME"] == "/cache/huggingface"
-    assert gateway["environment"]["LFM2_PORT"] == "8000"
-    assert gateway["environment"]["LFM2_DTYPE"] == "auto"  # from .env: the env file is read
+    environment = gateway["environment"]
+    assert environment["HF_HOME"] == "/cache/huggingface"
+    assert environment["LFM2_PORT"] == "8000"
+    assert environment["LFM2_METRICS_PUBLIC"] == "true"  # Prometheus scrapes without a key
+    if has_env_file(project):
+        assert environment["LFM2_DTYPE"] == "auto"  # from .env: it reaches the gateway
+    else:
+        assert environment.get("LFM2_DTYPE") is None  # unset: the gateway keeps its own default
+
+
+def test_cpu_defaults_suit_a_laptop_without_env_file(cpu):
+    environment = cpu["services"]["gateway"]["environment"]
+    assert environment["LFM2_MODEL"] == "LiquidAI/LFM2-350M"
+    assert environment["LFM2_CPU_KVCACHE_SPACE_GIB"] == "4"
+
+
+@pytest.mark.parametrize("file", [GPU_FILE, CPU_FILE])
+def test_every_setting_reaches_the_gateway(file):
+    """With no env_file (Compose v1 cannot make one optional), each setting is passed by name: one
+    missing here would be silently ignored when set in .env."""
+    environment = yaml.safe_load((ROOT / file).read_text())["services"]["gateway"]["environment"]
+    settings = {f"LFM2_{name.upper()}" for name in Settings.model_fields}
+    assert settings - FIXED <= set(environment), sorted(settings - FIXED - set(environment))
+    assert "HF_TOKEN" in environment
+    assert "env_file" not in yaml.safe_load((ROOT / file).read_text())["services"]["gateway"]
 
 
 def mount(volume: str | dict) -> tuple[str, str]:

@@ -1,8 +1,9 @@
 """A bad-input matrix: each request is answered 4xx in OpenAI's error shape, and the server stays healthy.
 
-Malformed JSON, wrong types, huge values, empty or oversized messages, bad tools, bad tool_choice and
-unknown fields, on chat completions, text completions and /tokenize. After every request `/health` and
-`/ready` (which asks the engine) must still answer 200.
+Malformed JSON, wrong types (strict: no coercion), huge values, empty or oversized messages, bad tools,
+tool messages that answer no call, bad tool_choice, stream_options without stream and unknown fields,
+on chat completions, text completions and /tokenize. After every request `/health` and `/ready` (which
+asks the engine) must still answer 200.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 FUNCTION = {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
 TOOLS = [{"type": "function", "function": FUNCTION}]
 JSON = {"content-type": "application/json"}
+CALLED = {"role": "assistant", "content": None, "tool_calls": [
+    {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]}
 MAX_BODY = 8 * 2**20  # the default --max-body-bytes
 
 
@@ -119,6 +122,26 @@ BAD = {
     "json_schema bad schema": (CHAT, chat(response_format={"type": "json_schema", "json_schema": {
         "name": "x", "schema": {"type": "nonsense"}}}), 400, None, None),
     "prompt a number": (COMPLETIONS, {"prompt": 5}, 400, "prompt", None),
+    # types are strict, as OpenAI's: no coercion from strings or numbers
+    "stream a word": (CHAT, chat(stream="yes"), 400, "stream", None),
+    "stream a number": (CHAT, chat(stream=1), 400, "stream", None),
+    "n a numeric string": (CHAT, chat(n="2"), 400, "n", None),
+    "max_tokens a numeric string": (CHAT, chat(max_tokens="2"), 400, "max_tokens", None),
+    "temperature a numeric string": (CHAT, chat(temperature="0.5"), 400, "temperature", None),
+    "logprobs a string": (CHAT, chat(logprobs="true"), 400, "logprobs", None),
+    "include_usage a string": (CHAT, chat(stream=True, stream_options={"include_usage": "yes"}), 400,
+                               "stream_options.include_usage", None),
+    "tool strict a string": (CHAT, chat(tools=[{"type": "function", "function": {**FUNCTION, "strict": "true"}}]),
+                             400, "strict", None),
+    "completions echo a string": (COMPLETIONS, {"prompt": "hi", "echo": "yes"}, 400, "echo", None),
+    "completions max_tokens a float": (COMPLETIONS, {"prompt": "hi", "max_tokens": 2.0}, 400, "max_tokens", None),
+    "tokenize flag a number": (TOKENIZE, {"prompt": "hi", "add_special_tokens": 1}, 400, "add_special_tokens", None),
+    # stream_options only with stream: true
+    "stream_options without stream": (CHAT, chat(stream_options={"include_usage": True}), 400, "stream_options",
+                                      None),
+    "stream_options with stream false": (CHAT, chat(stream=False, stream_options={}), 400, "stream_options", None),
+    "completions stream_options without stream": (COMPLETIONS, {"prompt": "hi", "stream_options": {}}, 400,
+                                                  "stream_options", None),
     "tokenize prompt a list": (TOKENIZE, {"prompt": ["a"]}, 400, "prompt", None),
     # huge values
     "max_tokens huge": (CHAT, chat(max_tokens=10**30), 400, "max_tokens", "context_length_exceeded"),
@@ -167,6 +190,15 @@ BAD = {
                        400, "tools", None),
     "tool call history without a name": (CHAT, {"messages": [{"role": "assistant", "tool_calls": [
         {"function": {"arguments": "{}"}}]}, *MESSAGES]}, 400, "messages", None),
+    # tool messages answer a call of the assistant message before them
+    "tool message without tool_call_id": (CHAT, {"messages": [*MESSAGES, CALLED, {"role": "tool", "content": "7"}]},
+                                          400, "messages.[2].tool_call_id", "missing_required_parameter"),
+    "tool message after no call": (CHAT, {"messages": [*MESSAGES, {"role": "tool", "tool_call_id": "call_1",
+                                                                   "content": "7"}]}, 400, "messages.[1].role", None),
+    "tool message after a user turn": (CHAT, {"messages": [*MESSAGES, CALLED, *MESSAGES, {
+        "role": "tool", "tool_call_id": "call_1", "content": "7"}]}, 400, "messages.[3].role", None),
+    "tool message answering no call": (CHAT, {"messages": [*MESSAGES, CALLED, {
+        "role": "tool", "tool_call_id": "call_9", "content": "7"}]}, 400, "messages.[2].tool_call_id", None),
     # bad tool_choice
     "tool_choice unknown word": (CHAT, chat(tools=TOOLS, tool_choice="always"), 400, "tool_choice", None),
     "tool_choice a number": (CHAT, chat(tools=TOOLS, tool_choice=5), 400, "tool_choice", None),

@@ -1,8 +1,9 @@
-"""Faults on the real engine: a storm of disconnects, and an engine that dies."""
+"""Faults on the real engine: a storm of disconnects, an engine that dies, a drain signalled to the process group."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 
@@ -71,5 +72,59 @@ def test_engine_death_fails_health_and_exits_non_zero():
         assert gw.process.poll() is not None, "the gateway kept running with a dead engine"
         assert gw.process.returncode != 0
         assert 200 not in seen[3:], f"/health said ok after the engine died: {seen}"
+    finally:
+        stop_gateway(gw)
+
+
+def test_drain_answers_503_on_the_open_port_while_a_stream_finishes():
+    """SIGTERM to the whole process group (as Ctrl-C, systemd or `kill -- -PGID` send it, so vLLM's
+    engine core gets it too): 3 s into the drain a new connection still gets a 503 with Retry-After and
+    /ready says 503, while the stream that was running goes on to its last token and `[DONE]`."""
+    gw = start_gateway(["--shutdown-timeout", "90"], name="drain")
+    # Long enough to still run 3 s into the drain on a fast machine (tiny writes ~100-400 tokens/s here).
+    body = {"messages": MESSAGES, "max_tokens": 2500, "min_tokens": 2500, "ignore_eos": True, "stream": True}
+
+    async def new_connection(path: str, **kwargs) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=gw.base_url, timeout=30) as fresh:
+            return await fresh.request("POST" if "json" in kwargs else "GET", path, **kwargs)
+
+    async def scenario() -> tuple[str, list[tuple[float, int, str | None]], bool]:
+        async with httpx.AsyncClient(base_url=gw.base_url, timeout=180) as client:
+            started = asyncio.Event()
+
+            async def stream() -> str:
+                async with client.stream("POST", "/v1/chat/completions", json=body) as r:
+                    assert r.status_code == 200
+                    chunks = []
+                    async for chunk in r.aiter_text():
+                        chunks.append(chunk)
+                        started.set()
+                    return "".join(chunks)
+
+            running = asyncio.create_task(stream())
+            await asyncio.wait_for(started.wait(), 120)
+            signalled = time.monotonic()
+            os.killpg(gw.process.pid, signal.SIGTERM)
+            await asyncio.sleep(3.0)
+            answers = []
+            running_at_3s = not running.done()
+            while True:  # every answer until the stream ends: the port stays open, every one a 503
+                chat = await new_connection("/v1/chat/completions", json={"messages": MESSAGES, "max_tokens": 2})
+                ready = await new_connection("/ready")
+                for r in (chat, ready):
+                    answers.append((round(time.monotonic() - signalled, 1), r.status_code,
+                                    r.headers.get("retry-after")))
+                if running.done():
+                    break
+                await asyncio.sleep(0.5)
+            return await running, answers, running_at_3s
+
+    try:
+        text, answers, running_at_3s = asyncio.run(scenario())
+        assert running_at_3s, "the stream ended before the 3 s mark: make it longer"
+        assert answers and all(status == 503 and retry == "1" for _, status, retry in answers), answers
+        assert text.endswith("data: [DONE]\n\n") and "event: error" not in text
+        assert '"finish_reason":"length"' in text
+        assert gw.process.wait(120) == 0
     finally:
         stop_gateway(gw)

@@ -16,9 +16,25 @@ from server.api.sse import ChunkFramer
     {},
 ])
 @pytest.mark.parametrize("index", [0, 3, 1])
-def test_delta_matches_choices(delta, index):
-    framer = ChunkFramer("chatcmpl-x", "chat.completion.chunk", 1700000000, "lfm2")
+@pytest.mark.parametrize("usage_null", [False, True])
+def test_delta_matches_choices(delta, index, usage_null):
+    framer = ChunkFramer("chatcmpl-x", "chat.completion.chunk", 1700000000, "lfm2", HEAD, usage_null=usage_null)
     general = framer.choices([{"index": index, "delta": delta, "logprobs": None, "finish_reason": None}])
     assert framer.delta(index, delta) == general
     event = orjson.loads(general.removeprefix(b"data: "))
     assert event["choices"][0]["delta"] == delta
+    assert {k: event[k] for k in HEAD} == HEAD
+    assert ("usage" in event) is usage_null and event.get("usage") is None
+
+
+HEAD = {"service_tier": "default", "system_fingerprint": "fp_0123456789"}
+
+
+@pytest.mark.parametrize("usage_null", [False, True])
+def test_usage_chunk_carries_the_usage_once(usage_null):
+    framer = ChunkFramer("chatcmpl-x", "chat.completion.chunk", 1700000000, "lfm2", HEAD, usage_null=usage_null)
+    frame = framer.usage({"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3})
+    assert frame.count(b'"usage"') == 1
+    event = orjson.loads(frame.removeprefix(b"data: "))
+    assert event["choices"] == [] and event["usage"]["total_tokens"] == 3
+    assert event["system_fingerprint"] == HEAD["system_fingerprint"]

@@ -35,3 +35,31 @@ def test_architecture_registered():
 
     register()
     assert "Lfm2ForCausalLM" in ModelRegistry.get_supported_archs()
+
+
+def _report_group(queue) -> None:
+    import os
+
+    from server.engine import vllm_plugin
+
+    vllm_plugin._leave_process_group()
+    queue.put(os.getpgrp() == os.getpid())
+
+
+@pytest.mark.parametrize("name,leaves", [("EngineCore", True), ("VllmWorker-0", True), ("SomethingElse", False)])
+def test_engine_processes_leave_the_process_group(name, leaves):
+    """A signal to the gateway's group (Ctrl-C) must not stop vLLM's engine core or workers mid-drain."""
+    import multiprocessing
+    import os
+
+    from server.engine import vllm_plugin
+
+    group = os.getpgrp()
+    vllm_plugin._leave_process_group()  # in the gateway's own process: stays
+    assert os.getpgrp() == group
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_report_group, args=(queue,), name=name)
+    child.start()
+    assert queue.get(timeout=60) is leaves
+    child.join(30)

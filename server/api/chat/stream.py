@@ -3,7 +3,8 @@
 Per step and choice: the first chunk carries the role; each decoder delta (reasoning, content, tool-call
 fragment) becomes one chunk as soon as it is decoded; the finish reason comes in a chunk of its own;
 the chunks of one step and choice go out in one write;
-with `include_usage` a last chunk has `choices: []` and the usage; then `data: [DONE]`. A failure after
+with `include_usage` every other chunk says `"usage": null` and a last chunk has `choices: []` and the
+usage; then `data: [DONE]`. Every chunk carries `system_fingerprint` and `service_tier`. A failure after
 the stream started is sent as an SSE error event before `[DONE]`, never as a silent hang-up.
 """
 
@@ -14,9 +15,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from server.api.chat.render import logprobs_json, usage
+from server.api.chat.render import SERVICE_TIER, logprobs_json, usage
 from server.api.sse import DONE, ChunkFramer, error_frames
-from server.core.chat import ChatJob, count_tokens, observe_tool_parse
+from server.core.chat import ChatJob, count_tokens, observe_tool_parse, reasoning_tokens
 from server.core.generation import Generation
 from server.errors import APIError, InternalError
 from server.ops import metrics
@@ -28,16 +29,19 @@ _ITL = metrics.INTER_TOKEN_LATENCY.labels(ROUTE)
 
 
 async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
-    framer = ChunkFramer(job.id, "chat.completion.chunk", job.created, job.model)
+    framer = ChunkFramer(job.id, "chat.completion.chunk", job.created, job.model,
+                         {"service_tier": SERVICE_TIER, "system_fingerprint": job.system_fingerprint},
+                         usage_null=job.include_usage)
     n = job.params.n
     decoders = [job.decoder() for _ in range(n)]
     parse_seconds = [0.0] * n
     started = [False] * n
-    prompt_tokens, completion_tokens = len(job.prompt_ids), 0
+    prompt_tokens, completion_tokens, cached_tokens = len(job.prompt_ids), 0, 0
     last_chunk: float | None = None
     try:
         async for step in generation:
             prompt_tokens = step.num_prompt_tokens
+            cached_tokens = max(cached_tokens, step.num_cached_tokens)
             for c in step.choices:
                 i = c.index
                 completion_tokens += c.num_tokens
@@ -75,7 +79,9 @@ async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
                     last_chunk = now
         count_tokens(job, prompt_tokens, completion_tokens)
         if job.include_usage:
-            yield framer.usage(usage(prompt_tokens, completion_tokens))
+            thinking = await reasoning_tokens(job, decoders, completion_tokens)
+            yield framer.usage(usage(prompt_tokens, completion_tokens, cached_tokens=cached_tokens,
+                                     reasoning_tokens=thinking))
         yield DONE
     except APIError as exc:
         yield error_frames(exc)

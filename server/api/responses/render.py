@@ -93,7 +93,7 @@ async def complete(job: ResponseJob, generation: Generation) -> dict[str, Any]:
     completion_tokens, prompt_tokens, cached = 0, len(job.prompt_ids), 0
     async for step in generation:
         prompt_tokens = step.num_prompt_tokens
-        cached = max(cached, getattr(step, "num_cached_tokens", 0))
+        cached = max(cached, step.num_cached_tokens)
         for c in step.choices:
             texts.append(c.text)
             completion_tokens += c.num_tokens
@@ -106,7 +106,8 @@ async def complete(job: ResponseJob, generation: Generation) -> dict[str, Any]:
     builder.finish(incomplete=finish == "length", failed=decoder.failed_calls)
     chat.observe_tool_parse(job.chat, decoder, time.perf_counter() - started)
     chat.count_tokens(job.chat, prompt_tokens, completion_tokens)
-    response = response_object(job, builder.items, usage(prompt_tokens, completion_tokens, cached), finish)
+    thought = await chat.reasoning_tokens(job.chat, [decoder], completion_tokens)
+    response = response_object(job, builder.items, usage(prompt_tokens, completion_tokens, cached, thought), finish)
     keep(job, response)
     return response
 

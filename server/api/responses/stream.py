@@ -71,7 +71,7 @@ async def stream(job: ResponseJob, generation: Generation, writer: EventWriter) 
                              {"type": "response.in_progress", "response": skeleton}])
         async for step in generation:
             prompt_tokens = step.num_prompt_tokens
-            cached = max(cached, getattr(step, "num_cached_tokens", 0))
+            cached = max(cached, step.num_cached_tokens)
             for c in step.choices:
                 completion_tokens += c.num_tokens
                 t0 = time.perf_counter()
@@ -95,7 +95,9 @@ async def stream(job: ResponseJob, generation: Generation, writer: EventWriter) 
                     last_event = now
         chat.observe_tool_parse(job.chat, decoder, parse_seconds)
         chat.count_tokens(job.chat, prompt_tokens, completion_tokens)
-        response = response_object(job, builder.items, usage(prompt_tokens, completion_tokens, cached), finish)
+        thought = await chat.reasoning_tokens(job.chat, [decoder], completion_tokens)
+        response = response_object(job, builder.items, usage(prompt_tokens, completion_tokens, cached, thought),
+                                   finish)
         keep(job, response)
         kind = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
         yield writer.frame({"type": kind, "response": response})

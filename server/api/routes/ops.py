@@ -29,7 +29,7 @@ async def health(ctx: Ctx) -> Response:
 async def ready(ctx: Ctx) -> Response:
     engine = ctx.engine
     if ctx.draining:
-        return JSONResponse({"status": "draining"}, status_code=503)
+        return JSONResponse({"status": "draining"}, status_code=503, headers={"Retry-After": "1"})
     if engine is None:
         return JSONResponse({"status": "loading"}, status_code=503)
     try:
