@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -31,8 +32,14 @@ async def create_chat_completion(body: ChatCompletionRequest, request: Request, 
                                  request_id: RequestId, record: Record) -> Response:
     ctx.check_model(body.model)
     engine = ctx.ready_engine()
+    arrival = getattr(request.state, "arrival", None)
+    validated = time.perf_counter()
     job = await chat.prepare(body, ctx, engine, request_id)
     job.record = record
+    if arrival is not None:
+        job.arrival = arrival
+    record["timeline_ms"] = {"validated": round(1000 * (validated - job.arrival), 1)}
+    job.mark("rendered")
     return await _answer(request, ctx, engine, job, body.stream, chat_stream.stream, chat_render.complete)
 
 
@@ -58,9 +65,14 @@ async def _answer(
     timeout = ctx.settings.request_timeout
     deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
     async with ctx.admission.admit() as permit:
+        mark = getattr(job, "mark", None)
+        if mark:
+            mark("admitted")
         try:
             generation = await unless_disconnected(
                 request, Generation.start(engine, job.prompt_ids, job.params, job.request_id), deadline)
+            if mark:
+                mark("first_output")
             if not stream:
                 payload = await unless_disconnected(request, completer(job, generation), deadline)
                 return Response(orjson.dumps(payload), media_type="application/json")
