@@ -46,10 +46,11 @@ class ChatJob:
     def offered(self) -> set[str]:
         return {t["function"]["name"] for t in self.tools or ()}
 
-    def mark(self, stage: str) -> None:
+    def mark(self, stage: str, at: float | None = None) -> None:
         """Note in the request's log line when `stage` was reached (ms since arrival); first time only."""
         timeline = self.record.setdefault("timeline_ms", {})
-        timeline.setdefault(stage, round(1000 * (time.perf_counter() - self.arrival), 1))
+        if stage not in timeline:
+            timeline[stage] = round(1000 * ((time.perf_counter() if at is None else at) - self.arrival), 1)
 
     def decoder(self) -> answer.AnswerDecoder:
         return answer.AnswerDecoder(self.tools, parse_tools=self.parse_tools, max_calls=self.max_calls)

@@ -10,6 +10,7 @@ template renders every prompt: the default model resolves from the cache, the co
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -129,3 +130,27 @@ def test_a_forced_tool_call_comes_back_as_tool_calls(client: openai.OpenAI, stre
             reasons += [choice.finish_reason] if choice.finish_reason else []
     assert names == ["get_weather"] and json.loads(arguments) == {"city": "Paris"}
     assert reasons == ["tool_calls"]
+
+
+def test_the_access_log_carries_the_request_timeline(hub_gateway: Gateway, client: openai.OpenAI):
+    """Every chat request's log line says when it reached each stage (ms since the HTTP request arrived)."""
+    request_id = "timeline-check-1"
+    stream = client.chat.completions.create(
+        model=DEFAULT_MODEL, messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[WEATHER_TOOL],
+        max_tokens=40, stream=True, extra_body=force(CALL), extra_headers={"X-Request-Id": request_id})
+    assert any(c.choices and c.choices[0].delta.tool_calls for c in list(stream))
+    assert hub_gateway.log is not None
+    deadline = time.monotonic() + 10
+    record = None
+    while record is None and time.monotonic() < deadline:
+        for line in hub_gateway.log.read_text(errors="replace").splitlines():
+            if request_id in line and '"timeline_ms"' in line:
+                record = json.loads(line)
+        time.sleep(0.2)
+    assert record is not None
+    timeline = record["timeline_ms"]
+    stages = ["validated", "rendered", "admitted", "first_output", "first_byte", "first_token", "first_call"]
+    assert list(timeline) == stages
+    values = [timeline[s] for s in stages]
+    assert values == sorted(values) and values[0] >= 0
+    assert record["ttft_s"] * 1000 == pytest.approx(timeline["first_token"], abs=1.0)

@@ -50,8 +50,6 @@ async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
                 if c.finish_reason is not None:
                     deltas += decoders[i].close()
                 now = time.perf_counter()
-                if any("tool_calls" in d for d in deltas):
-                    job.mark("first_call")
                 parse_seconds[i] += now - t0
                 lp = logprobs_json(c.logprobs) if job.logprobs and c.logprobs else None
                 if lp is None:
@@ -68,16 +66,18 @@ async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
                     observe_tool_parse(job, decoders[i], parse_seconds[i])
                 if frames:
                     if last_chunk is None:
-                        job.mark("first_byte")
+                        job.mark("first_byte", now)
                     yield b"".join(frames)
                 if deltas:
                     if last_chunk is None:
                         _TTFT.observe(now - job.arrival)
                         job.record["ttft_s"] = round(now - job.arrival, 4)
-                        job.mark("first_token")
+                        job.mark("first_token", now)
                     else:
                         _ITL.observe(now - last_chunk)
                     last_chunk = now
+                    if job.parse_tools and any("tool_calls" in d for d in deltas):
+                        job.mark("first_call", now)
         count_tokens(job, prompt_tokens, completion_tokens)
         if job.include_usage:
             yield framer.usage(usage(prompt_tokens, completion_tokens))
