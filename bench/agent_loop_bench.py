@@ -91,8 +91,10 @@ def agent_loop(server: Server, turns: int) -> list[dict[str, Any]]:
         stream = client.chat.completions.create(
             model=server.spec.served_name, messages=messages, tools=TOOLS, tool_choice="auto",  # type: ignore[arg-type]
             stream=True, stream_options={"include_usage": True}, max_tokens=64,
-            extra_body={"structured_outputs": {"regex": workloads.regex_literal(text)}},
-            **workloads.SAMPLING)  # type: ignore[arg-type]
+            temperature=workloads.SAMPLING["temperature"], top_p=workloads.SAMPLING["top_p"],
+            extra_body={"structured_outputs": {"regex": workloads.regex_literal(text)},
+                        "min_p": workloads.SAMPLING["min_p"],
+                        "repetition_penalty": workloads.SAMPLING["repetition_penalty"]})
         for chunk in stream:
             usage = chunk.usage or usage
             for choice in chunk.choices:
@@ -106,7 +108,7 @@ def agent_loop(server: Server, turns: int) -> list[dict[str, Any]]:
                         call["arguments"] += fragment.function.arguments or ""
         wall = time.perf_counter() - started
         hits1, queries1 = prefix_counters(server)
-        ok = (len(calls) == 1 and calls[0]["name"] == name and json.loads(calls[0]["arguments"] or "null") == expected)
+        ok = len(calls) == 1 and calls[0]["name"] == name and _decoded(calls[0]["arguments"]) == expected
         queried = queries1 - queries0
         rows.append({"turn": turn + 1, "prompt_tokens": usage.prompt_tokens if usage else None,
                      "ttft": ttft, "wall": wall, "hit_ratio": (hits1 - hits0) / queried if queried else None,
@@ -119,6 +121,13 @@ def agent_loop(server: Server, turns: int) -> list[dict[str, Any]]:
                           "arguments": calls.get(0, {}).get("arguments") or json.dumps(expected)}}]})
         messages.append({"role": "tool", "tool_call_id": call_id, "content": RESULT.format(i=turn + 1)})
     return rows
+
+
+def _decoded(arguments: str) -> Any:
+    try:
+        return json.loads(arguments)
+    except ValueError:
+        return None
 
 
 def uptime() -> str:
