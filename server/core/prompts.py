@@ -63,7 +63,8 @@ def _jinja(template: str, tokenizer: Any, messages: list[dict[str, Any]], tools:
     for message in messages:
         # Templates read `message["content"]` on every turn (LFM2's original one as JSON when it is not a
         # string); an assistant turn of only `tool_calls` gets "", as vLLM hands it over.
-        message.setdefault("content", "")
+        if message.get("content") is None:
+            message["content"] = ""
         for call in message.get("tool_calls", ()):  # arguments as a mapping, as vLLM hands them over
             args = call["function"].get("arguments")
             if isinstance(args, str):
