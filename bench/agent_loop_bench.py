@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import openai
 import workloads
 from real_size_bench import make_model_dir
-from servers import Server, variant
+from servers import Server, stop_servers_on_sigterm, variant
 
 SYSTEM = ("You are a careful research assistant working inside a file system and a search index. Plan "
           "briefly, call one tool per turn, read its result, and continue until the task is done. " * 3)
@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--kv-gib", type=int, default=1)
     parser.add_argument("--out", default="/tmp/lfm2-bench/agent")
     args = parser.parse_args()
+    stop_servers_on_sigterm()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.model == "shape":

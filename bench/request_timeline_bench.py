@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import loadgen
 import workloads
-from servers import Server, variant
+from servers import Server, stop_servers_on_sigterm, variant
 
 STAGES = ("validated", "rendered", "admitted", "first_output", "first_byte", "first_token", "first_call")
 
@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--max-model-len", type=int, default=8192)
     parser.add_argument("--out", default="/tmp/lfm2-bench/timeline")
     args = parser.parse_args()
+    stop_servers_on_sigterm()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model_dir = workloads.model_path(args.model)

@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import loadgen
 import workloads
-from servers import Server, variant
+from servers import Server, stop_servers_on_sigterm, variant
 
 
 def stream_stats(result: loadgen.Result) -> dict[str, float]:
@@ -77,6 +77,7 @@ def main() -> None:
                         help="let the random model pick any token (some decode to no text)")
     parser.add_argument("--out", default="/tmp/lfm2-bench/granularity")
     args = parser.parse_args()
+    stop_servers_on_sigterm()
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
