@@ -32,6 +32,15 @@ PYTHON = sys.executable
 STRUCTURED = {"backend": "xgrammar", "disable_any_whitespace": True}
 
 
+def stop_servers_on_sigterm() -> None:
+    """Turn SIGTERM (e.g. from `timeout`) into SystemExit, so a benchmark's `finally` stops the servers
+    it started; they run in their own sessions and would otherwise outlive it."""
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

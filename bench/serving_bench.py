@@ -14,7 +14,10 @@ on every repetition so background noise hits both alike. Loads (`workloads.py`):
 Per server it prints requests/s, output tokens/s, TTFT p50/p95, inter-token latency p50/p99 (client
 side), the p99 event-loop lag of the server (its own probe, `lfm2_event_loop_lag_seconds`), CPU
 time per request of the API process and of the engine processes, and for `tool` how many calls
-came back exactly as forced; then the gateway / vLLM ratio. `--json` keeps the raw numbers.
+came back exactly as forced; then the gateway / vLLM ratio. First, per cell, the median over
+repetitions of the paired ratios (each repetition runs both servers back to back) of requests/s and
+TTFT p50 with their min-max spread; a spread that crosses 1.0 is marked parity. `--json` keeps the
+raw numbers.
 Not a test: numbers depend on the machine and on what else runs on it.
 """
 
@@ -59,6 +62,7 @@ class Cell:
     engine_cpu: float = 0.0
     calls_ok: int = 0
     run_req_s: list[float] = field(default_factory=list)  # each run's own requests/s
+    run_ttft_p50: list[float | None] = field(default_factory=list)  # each run's own TTFT p50
     lag_before: list[dict[str, float]] = field(default_factory=list)
     lag_after: list[dict[str, float]] = field(default_factory=list)
     first_error: str = ""
@@ -98,6 +102,7 @@ class Cell:
             "req_s": ok / self.wall if self.wall else None,
             "req_s_median": loadgen.percentile(self.run_req_s, 0.5),
             "req_s_runs": [round(x, 3) for x in self.run_req_s],
+            "ttft_p50_runs": self.run_ttft_p50,
             "tok_s": self.tokens / self.wall if self.wall else None,
             "ttft_p50": loadgen.percentile(self.ttft, 0.5),
             "ttft_p95": loadgen.percentile(self.ttft, 0.95),
@@ -132,17 +137,18 @@ def requests_for(load: str, concurrency: int, args: argparse.Namespace) -> int:
 def measure(server: Server, load: str, concurrency: int, args: argparse.Namespace, bias: dict[str, float],
             cell: Cell) -> None:
     n = requests_for(load, concurrency, args)
-    before = server.ops.metrics()
+    before = server.metrics()
     cpu0 = server.cpu_seconds()
     run = asyncio.run(loadgen.run(server.base + "/v1/chat/completions",
                                   make_body(load, server.spec.served_name, args, bias),
                                   concurrency=concurrency, requests=n))
     cpu1 = server.cpu_seconds()
-    after = server.ops.metrics()
+    after = server.metrics()
     cell.lag_before.append(before)
     cell.lag_after.append(after)
     cell.wall += run.wall
     cell.run_req_s.append(len(run.ok) / run.wall)
+    cell.run_ttft_p50.append(loadgen.percentile([r.ttft for r in run.ok if r.ttft is not None], 0.5))
     cell.api_cpu += cpu1[0] - cpu0[0]
     cell.engine_cpu += cpu1[1] - cpu0[1]
     for r in run.results:
@@ -194,6 +200,32 @@ def ratio(a: Any, b: Any) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
 
+def paired(a: list[float | None], b: list[float | None]) -> str:
+    """The median of the per-repetition ratios a[i] / b[i] with their min-max; a spread that crosses 1.0
+    is parity, however the median falls."""
+    ratios = sorted(x / y for x, y in zip(a, b, strict=False) if x and y)
+    if not ratios:
+        return "-"
+    mid = len(ratios) // 2
+    med = ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
+    verdict = " parity" if ratios[0] <= 1.0 <= ratios[-1] else ""
+    return f"{med:.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f}){verdict}"
+
+
+def ratio_table(loads: list[str], results: dict[tuple[str, int, str], dict[str, Any]], names: list[str],
+                concurrency: list[int]) -> str:
+    """Per cell: the median over repetitions of the first server's / the second's requests/s and TTFT p50
+    (each repetition ran both, back to back), with the min-max spread."""
+    lines = [f"| load | conc | req/s {names[0]}/{names[1]} median (min-max) | TTFT p50 {names[0]}/{names[1]} |",
+             "|---|---|---|---|"]
+    for load in loads:
+        for c in concurrency:
+            g, v = (results[(load, c, n)] for n in names[:2])
+            lines.append(f"| {load} | {c} | {paired(g['req_s_runs'], v['req_s_runs'])} | "
+                         f"{paired(g['ttft_p50_runs'], v['ttft_p50_runs'])} |")
+    return "\n".join(lines)
+
+
 def table(load: str, results: dict[tuple[str, int, str], dict[str, Any]], names: list[str],
           concurrency: list[int]) -> str:
     head = ("| conc | server | req/s | req/s median of runs | out tok/s | TTFT p50 ms | TTFT p95 ms | ITL p50 ms "
@@ -230,7 +262,7 @@ def main() -> None:
                         help="gateway, vllm, gateway-untuned, vllm-tuned (first two are compared)")
     parser.add_argument("--tokens", type=int, default=64, help="output tokens per plain request")
     parser.add_argument("--tool-max-tokens", type=int, default=6000)
-    parser.add_argument("--reps", type=int, default=2, help="runs per server and cell, alternating order")
+    parser.add_argument("--reps", type=int, default=5, help="runs per server and cell, alternating order")
     parser.add_argument("--requests-per-client", type=int, default=4)
     parser.add_argument("--tool-requests-per-client", type=int, default=1)
     parser.add_argument("--min-requests", type=int, default=16)
@@ -249,6 +281,7 @@ def main() -> None:
     servers = [Server(spec, out) for spec in specs]
     names = [s.spec.name for s in servers]
     started = time.time()
+    loads = [subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()]
     results: dict[tuple[str, int, str], dict[str, Any]] = {}
     profiles: list[Path] = []
     try:
@@ -270,12 +303,17 @@ def main() -> None:
                     print(f"# {load} c={c} {name}: {json.dumps(results[(load, c, name)])}", flush=True)
             if args.profile:
                 profiles += [profile(s, load, args, bias, out) for s in servers]
+        loads.append(subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
     finally:
         for s in servers:
             s.stop()
 
     print(f"\n## Serving benchmark ({datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs)\n")
     print(f"`{' '.join(sys.argv)}`; model {model_dir}; {args.reps} alternating runs per cell\n")
+    print(f"load before: `{loads[0]}`; after: `{loads[-1]}`\n")
+    if len(names) >= 2:
+        print(ratio_table(args.loads, results, names, args.concurrency))
+        print()
     for load in args.loads:
         print(f"### {load}\n")
         print(table(load, results, names, args.concurrency))

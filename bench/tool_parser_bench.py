@@ -16,7 +16,10 @@
 Not a test.
 
     python bench/tool_parser_bench.py [--sizes 1,2,4,8,16,32] [--vllm-max-kb 32] [--repeat 5]
-                                      [--latency-repeat 200]
+                                      [--latency-repeat 200] [--json F]
+
+`--json F` also writes the parse-cost figures as measured (with the command, machine and date), which
+`plot_tool_parser.py` draws.
 """
 
 from __future__ import annotations
@@ -184,15 +187,17 @@ def main() -> None:
     cli.add_argument("--vllm-max-kb", type=int, default=32, help="largest size to run through vLLM")
     cli.add_argument("--repeat", type=int, default=5, help="runs of ours per size (best is shown)")
     cli.add_argument("--latency-repeat", type=int, default=200, help="runs per first-fragment case (best is shown)")
+    cli.add_argument("--json", default=None, help="also write the measured figures to this file")
     options = cli.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")]
 
-    print("command:", " ".join([os.path.relpath(sys.executable), *sys.argv]))
-    print(
-        f"machine: {platform.platform()}, {platform.machine()}, {platform.processor() or '?'}, "
-        f"cpu_count={os.cpu_count()}, python {platform.python_version()}"
-    )
+    command = " ".join([os.path.relpath(sys.executable), *sys.argv])
+    machine = (f"{platform.platform()}, {platform.machine()}, {platform.processor() or '?'}, "
+               f"cpu_count={os.cpu_count()}, python {platform.python_version()}")
+    print("command:", command)
+    print("machine:", machine)
     print("date:", datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
+    rows: list[dict[str, Any]] = []
     print(f"input: one call, string argument of N KB, streamed in {DELTA_CHARS}-char deltas\n")
     vllm_run = make_vllm_runner()
     header = f"{'size':>6} {'deltas':>7} {'ours ms':>9} {'us/delta':>9} {'ok':>5}"
@@ -204,6 +209,7 @@ def main() -> None:
         deltas = split(text)
         runs = [run_ours(deltas) for _ in range(options.repeat)]
         ours = min(elapsed for elapsed, _ in runs)
+        row: dict[str, Any] = {"kb": kb, "deltas": len(deltas), "ours_s": ours, "ours_ok": check(runs[0][1], expected)}
         line = (
             f"{kb:>4}KB {len(deltas):>7} {ours * 1e3:>9.2f} {ours / len(deltas) * 1e6:>9.2f} "
             f"{check(runs[0][1], expected):>5}"
@@ -211,7 +217,14 @@ def main() -> None:
         if vllm_run and kb <= options.vllm_max_kb:
             theirs, their_args = vllm_run(deltas)
             line += f" {theirs * 1e3:>13.1f} {check(their_args, expected):>7} {theirs / ours:>9.0f}x"
+            row.update(vllm_s=theirs, vllm_ok=check(their_args, expected))
+        rows.append(row)
         print(line, flush=True)
+    if options.json:
+        with open(options.json, "w") as f:
+            json.dump({"command": command, "machine": machine, "date": str(datetime.date.today()),
+                       "delta_chars": DELTA_CHARS, "rows": rows}, f, indent=1)
+            f.write("\n")
     print_latency(options.latency_repeat)
 
 

@@ -53,12 +53,16 @@ class Gateway:
         return total
 
 
-def start_gateway(extra_args: list[str], env: dict[str, str] | None = None, name: str = "gateway") -> Gateway:
+def start_gateway(extra_args: list[str], env: dict[str, str] | None = None, name: str = "gateway",
+                  model: str | None = "tiny") -> Gateway:
+    """`lfm2-serve` on `model`; with `model=None`, no model argument at all (the default model)."""
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"lfm2-test-{name}-{port}.log"
-    cmd = [sys.executable, "-m", "server.cli", "--model", "tiny", "--host", "127.0.0.1", "--port", str(port),
-           "--cpu-kvcache-space-gib", "1", *extra_args]
+    cmd = [sys.executable, "-m", "server.cli", *(["--model", model] if model else []), "--host", "127.0.0.1",
+           "--port", str(port), "--cpu-kvcache-space-gib", "1", *extra_args]
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    if model is None:
+        full_env.pop("LFM2_MODEL", None)
     handle = log.open("wb")
     process = subprocess.Popen(cmd, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, env=full_env,
                                start_new_session=True)

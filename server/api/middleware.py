@@ -36,9 +36,10 @@ class RequestContextMiddleware:
         request_id = _request_id(scope)
         record: dict[str, object] = {}  # services add tokens, TTFT, tool outcomes; logged at the end
         state = scope.setdefault("state", {})
+        started = time.perf_counter()
         state["request_id"] = request_id
         state["record"] = record
-        started = time.perf_counter()
+        state["arrival"] = started  # the request's timeline counts from here
         status = 500
 
         async def send_with_id(message: Message) -> None:

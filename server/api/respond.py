@@ -36,10 +36,15 @@ async def respond(
     after the stream started in the API's own event format."""
     timeout = ctx.settings.request_timeout
     deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+    mark = getattr(job, "mark", None)  # jobs with a timeline (chat, responses)
     async with ctx.admission.admit() as permit:
+        if mark:
+            mark("admitted")
         try:
             generation = await unless_disconnected(
                 request, Generation.start(engine, job.prompt_ids, job.params, job.request_id), deadline)
+            if mark:
+                mark("first_output")
             if not stream:
                 payload = await unless_disconnected(request, completer(job, generation), deadline)
                 return Response(orjson.dumps(payload), media_type="application/json")
@@ -57,3 +62,13 @@ async def respond(
         return EventStreamResponse(streamer(job, generation), on_close,
                                    keepalive=ctx.settings.keepalive_interval, deadline=deadline,
                                    error_frames=error_frames)
+
+
+def start_timeline(request: Request, job: Any, validated: float) -> None:
+    """Count the job's timeline (and its time to first token) from the request's arrival over HTTP,
+    and note when it was validated and when its prompt was rendered (the request's log line)."""
+    arrival = getattr(request.state, "arrival", None)
+    if arrival is not None:
+        job.arrival = arrival
+    job.record["timeline_ms"] = {"validated": round(1000 * (validated - job.arrival), 1)}
+    job.mark("rendered")

@@ -42,7 +42,7 @@ class ChatJob:
     max_calls: int | None = None  # parallel_tool_calls false or a named tool_choice: 1
     named_choice: bool = False  # a named tool_choice: finish_reason "stop", as OpenAI answers
     release_after: int = tool_parser.DEFAULT_RELEASE_AFTER  # a call streams once this much is held, or whole
-    arrival: float = field(default_factory=time.perf_counter)
+    arrival: float = field(default_factory=time.perf_counter)  # the route sets the HTTP arrival
     record: dict[str, Any] = field(default_factory=dict)  # fields of the request's log line
     system_fingerprint: str = ""
     tokenizer: Any = None  # counts reasoning tokens (`reasoning_tokens`)
@@ -50,6 +50,12 @@ class ChatJob:
     @property
     def offered(self) -> set[str]:
         return {t["function"]["name"] for t in self.tools or ()}
+
+    def mark(self, stage: str, at: float | None = None) -> None:
+        """Note in the request's log line when `stage` was reached (ms since arrival); first time only."""
+        timeline = self.record.setdefault("timeline_ms", {})
+        if stage not in timeline:
+            timeline[stage] = round(1000 * ((time.perf_counter() if at is None else at) - self.arrival), 1)
 
     def decoder(self) -> answer.AnswerDecoder:
         return answer.AnswerDecoder(self.tools, parse_tools=self.parse_tools, max_calls=self.max_calls,

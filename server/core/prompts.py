@@ -60,8 +60,12 @@ def render_chat(
 def _jinja(template: str, tokenizer: Any, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None,
            add_generation_prompt: bool, kwargs: dict[str, Any]) -> str:
     chat_template = None if template == "model" else Path(template).read_text()
-    for message in messages:  # templates index arguments as a mapping, as vLLM hands them over
-        for call in message.get("tool_calls", ()):
+    for message in messages:
+        # Templates read `message["content"]` on every turn (LFM2's original one as JSON when it is not a
+        # string); an assistant turn of only `tool_calls` gets "", as vLLM hands it over.
+        if message.get("content") is None:
+            message["content"] = ""
+        for call in message.get("tool_calls", ()):  # arguments as a mapping, as vLLM hands them over
             args = call["function"].get("arguments")
             if isinstance(args, str):
                 try:

@@ -39,6 +39,19 @@ def test_template_file(tokenizer, tmp_path):
     assert render_chat(str(path), tokenizer, [dict(m) for m in MESSAGES], None) == "[user][assistant][tool]"
 
 
+def test_a_template_that_reads_every_content_renders_a_call_only_turn(tokenizer, tmp_path):
+    """LFM2's original template prints `message["content"]` (as JSON when not a string) on every turn: an
+    assistant turn of only `tool_calls` gets "" as vLLM hands it over, not an error or `null`."""
+    from tests.integration.hub_snapshot import ORIGINAL_TEMPLATE
+
+    path = tmp_path / "original.jinja"
+    path.write_text(ORIGINAL_TEMPLATE)
+    for messages in ([dict(m) for m in MESSAGES], [{k: v for k, v in m.items() if v is not None} for m in MESSAGES]):
+        text = render_chat(str(path), tokenizer, messages, None)
+        assert "<|im_start|>assistant\n<|im_end|>\n" in text
+        assert "<|tool_call_start|>" not in text and "null" not in text
+
+
 def test_broken_template_is_a_bad_request(tokenizer, tmp_path):
     path = tmp_path / "broken.jinja"
     path.write_text("{{ raise_exception('no tools here') }}")

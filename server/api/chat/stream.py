@@ -69,14 +69,19 @@ async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
                     frames.append(framer.choices([_choice(i, {}, None, reason)]))
                     observe_tool_parse(job, decoders[i], parse_seconds[i])
                 if frames:
+                    if last_chunk is None:
+                        job.mark("first_byte", now)
                     yield b"".join(frames)
                 if deltas:
                     if last_chunk is None:
                         _TTFT.observe(now - job.arrival)
                         job.record["ttft_s"] = round(now - job.arrival, 4)
+                        job.mark("first_token", now)
                     else:
                         _ITL.observe(now - last_chunk)
                     last_chunk = now
+                    if job.parse_tools and any("tool_calls" in d for d in deltas):
+                        job.mark("first_call", now)
         count_tokens(job, prompt_tokens, completion_tokens)
         if job.include_usage:
             thinking = await reasoning_tokens(job, decoders, completion_tokens)

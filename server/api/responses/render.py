@@ -62,6 +62,17 @@ class ResponseJob:
     def record(self, value: dict[str, Any]) -> None:
         self.chat.record = value
 
+    @property
+    def arrival(self) -> float:
+        return self.chat.arrival
+
+    @arrival.setter
+    def arrival(self, value: float) -> None:
+        self.chat.arrival = value
+
+    def mark(self, stage: str, at: float | None = None) -> None:
+        self.chat.mark(stage, at)
+
     def builder(self) -> OutputBuilder:
         return OutputBuilder(new_id, self.translation.namespaces)
 

@@ -67,6 +67,7 @@ async def stream(job: ResponseJob, generation: Generation, writer: EventWriter) 
     finish: str | None = None
     last_event: float | None = None
     try:
+        job.mark("first_byte")
         yield writer.frames([{"type": "response.created", "response": skeleton},
                              {"type": "response.in_progress", "response": skeleton}])
         async for step in generation:
@@ -88,11 +89,14 @@ async def stream(job: ResponseJob, generation: Generation, writer: EventWriter) 
                     yield writer.frames(events)
                 if deltas:
                     if last_event is None:
-                        _TTFT.observe(now - job.chat.arrival)
-                        job.record["ttft_s"] = round(now - job.chat.arrival, 4)
+                        _TTFT.observe(now - job.arrival)
+                        job.record["ttft_s"] = round(now - job.arrival, 4)
+                        job.mark("first_token", now)
                     else:
                         _ITL.observe(now - last_event)
                     last_event = now
+                    if job.chat.parse_tools and any("tool_calls" in d for d in deltas):
+                        job.mark("first_call", now)
         chat.observe_tool_parse(job.chat, decoder, parse_seconds)
         chat.count_tokens(job.chat, prompt_tokens, completion_tokens)
         thought = await chat.reasoning_tokens(job.chat, [decoder], completion_tokens)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -9,7 +11,7 @@ from server.api import completions
 from server.api.chat import render as chat_render
 from server.api.chat import stream as chat_stream
 from server.api.deps import Ctx, Record, RequestId
-from server.api.respond import respond
+from server.api.respond import respond, start_timeline
 from server.core import chat
 from server.wire.protocol import ChatCompletionRequest, CompletionRequest
 
@@ -21,8 +23,10 @@ async def create_chat_completion(body: ChatCompletionRequest, request: Request, 
                                  request_id: RequestId, record: Record) -> Response:
     ctx.check_model(body.model)
     engine = ctx.ready_engine()
+    validated = time.perf_counter()
     job = await chat.prepare(body, ctx, engine, request_id)
     job.record = record
+    start_timeline(request, job, validated)
     return await respond(request, ctx, engine, job, body.stream, chat_stream.stream, chat_render.complete)
 
 

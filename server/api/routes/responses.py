@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from server.api.deps import Ctx, Record, RequestId, Store
-from server.api.respond import respond
+from server.api.respond import respond, start_timeline
 from server.api.responses import render
 from server.api.responses import stream as responses_stream
 from server.api.responses.store import StoredResponse
@@ -23,8 +24,10 @@ async def create_response(body: ResponsesRequest, request: Request, ctx: Ctx, re
                           record: Record, store: Store) -> Response:
     ctx.check_model(body.model)
     engine = ctx.ready_engine()
+    validated = time.perf_counter()
     job = await render.prepare(body, ctx, engine, request_id, store)
     job.record = record
+    start_timeline(request, job, validated)
     writer = responses_stream.EventWriter(job)
     return await respond(request, ctx, engine, job, body.stream,
                          lambda j, g: responses_stream.stream(j, g, writer), render.complete,
