@@ -26,8 +26,11 @@ ROOTS = (
     "ListModelsResponse",
     "Model",
     "ErrorResponse",
+    "Response",
+    "ResponseStreamEvent",
 )
-DROP = {"discriminator", "example", "examples", "externalDocs", "xml", "deprecated", "readOnly", "writeOnly"}
+DROP = {"discriminator", "example", "examples", "externalDocs", "xml", "deprecated", "readOnly", "writeOnly",
+        "$recursiveAnchor"}  # draft 2019-09 (a boolean there), invalid in 2020-12; the schemas validate without it
 PREFIX = "#/components/schemas/"
 OUT = Path(__file__).resolve().parents[1] / "tests/spec/openai_schemas.json"
 

@@ -126,9 +126,14 @@ class FunctionTool(_Strict):
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
 
+    @property
+    def effective_strict(self) -> bool:
+        """The Responses API's functions are strict unless they say otherwise (chat's are not)."""
+        return True if self.strict is None else self.strict
+
     def as_function(self) -> FunctionDef:
         return FunctionDef(name=self.name, description=self.description, parameters=self.parameters,
-                           strict=self.strict)
+                           strict=self.effective_strict)
 
 
 class NamespaceTool(_Strict):

@@ -1,4 +1,5 @@
-"""Real gateway answers against the official OpenAI OpenAPI schemas (tests/spec/openai_schemas.json).
+"""Real gateway answers (chat, completions, models, errors, Responses) against the official OpenAI
+OpenAPI schemas (tests/spec/openai_schemas.json).
 
 The schemas are extracted from a pinned commit of openai/openai-openapi by
 scripts/extract_openai_schemas.py (the file says which). Every chat chunk of every stream is checked,
@@ -188,4 +189,51 @@ def test_models(gateway):
 def test_errors(gateway, method, path, body, status):
     r = httpx.request(method, gateway.base_url + path, json=body, timeout=30)
     assert r.status_code == status
+    valid("ErrorResponse", r.json())
+
+
+# The Responses API: the response object and every stream event against the spec's `Response` and
+# `ResponseStreamEvent` (the latter a union of every event type, so each event must match its own).
+FUNCTION = {"type": "function", "name": "get_weather", "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+RESPONSES_CALL = 'Checking. <|tool_call_start|>[get_weather(city="Paris")]<|tool_call_end|>'
+
+
+def responses_events(gateway, body: dict[str, Any]) -> list[dict[str, Any]]:
+    with httpx.stream("POST", gateway.api + "/responses", json={**body, "stream": True}, timeout=120) as r:
+        assert r.status_code == 200, r.read()
+        lines = [line for line in r.iter_lines() if line.startswith("data: ")]
+    return [json.loads(line[6:]) for line in lines]
+
+
+@pytest.mark.parametrize("fields", [
+    {"max_output_tokens": 4},
+    {"tools": [FUNCTION, {"type": "web_search"}], **force(RESPONSES_CALL)},
+    {"text": {"format": {"type": "json_object"}}, "max_output_tokens": 6, "instructions": "JSON only."},
+], ids=["text cut", "call", "json"])
+def test_response_object(gateway, fields):
+    r = post(gateway, "/v1/responses", {"input": "Weather in Paris?", **fields})
+    assert r.status_code == 200, r.text
+    body = valid("Response", r.json())
+    assert body["error"] is None and body["object"] == "response"
+
+
+@pytest.mark.parametrize("fields", [
+    {"max_output_tokens": 4},
+    {"tools": [FUNCTION], **force(RESPONSES_CALL)},
+], ids=["text cut", "call"])
+def test_response_stream_every_event(gateway, fields):
+    events = responses_events(gateway, {"input": "Weather in Paris?", **fields})
+    for event in events:
+        valid("ResponseStreamEvent", event)
+    assert events[-1]["type"] in ("response.completed", "response.incomplete")
+    valid("Response", events[-1]["response"])
+
+
+def test_responses_errors(gateway):
+    r = post(gateway, "/v1/responses", {"input": "x", "previous_response_id": "resp_nope"})
+    assert r.status_code == 400
+    valid("ErrorResponse", r.json())
+    r = httpx.get(gateway.api + "/responses/resp_nope", timeout=30)
+    assert r.status_code == 404
     valid("ErrorResponse", r.json())

@@ -24,7 +24,7 @@ from server.core.context import ServerContext
 from server.core.generation import Generation
 from server.engine.interface import Engine, GenerationParams
 from server.errors import InvalidRequest
-from server.wire.responses import ResponsesRequest
+from server.wire.responses import FunctionTool, ResponsesRequest
 
 
 def new_id(prefix: str) -> str:
@@ -128,7 +128,7 @@ def response_object(job: ResponseJob, output: list[dict[str, Any]], usage: dict[
                     error: dict[str, Any] | None = None) -> dict[str, Any]:
     if status is None:
         status = "incomplete" if finish == "length" else "completed"
-    return {
+    response = {
         "id": job.id,
         "object": "response",
         "created_at": job.created_at,
@@ -138,15 +138,17 @@ def response_object(job: ResponseJob, output: list[dict[str, Any]], usage: dict[
         "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
         **job.echo,
         "output": output,
-        "usage": usage,
     }
+    if usage is not None:  # an object or absent in OpenAI's spec (absent while in progress)
+        response["usage"] = usage
+    return response
 
 
 def usage(prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0,
           reasoning_tokens: int = 0) -> dict[str, Any]:
     return {
         "input_tokens": prompt_tokens,
-        "input_tokens_details": {"cached_tokens": cached_tokens},
+        "input_tokens_details": {"cached_tokens": cached_tokens, "cache_write_tokens": 0},
         "output_tokens": completion_tokens,
         "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
         "total_tokens": prompt_tokens + completion_tokens,
@@ -180,13 +182,22 @@ def _echo(req: ResponsesRequest, job: ChatJob) -> dict[str, Any]:
         "temperature": job.params.temperature,
         "text": {"format": fmt, "verbosity": (req.text.verbosity if req.text else None) or "medium"},
         "tool_choice": _tool_choice(req),
-        "tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in req.tools or ()],
+        "tools": [_tool_echo(t) for t in req.tools or ()],
         "top_logprobs": req.top_logprobs or 0,
         "top_p": job.params.top_p,
         "truncation": req.truncation or "disabled",
-        "user": req.user,
+        **({"user": req.user} if req.user is not None else {}),  # a string or absent, in OpenAI's spec
         "metadata": req.metadata or {},
     }
+
+
+def _tool_echo(tool: Any) -> dict[str, Any]:
+    data: dict[str, Any] = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(tool, FunctionTool):  # as OpenAI echoes it: strict (default true) and parameters always there
+        data["strict"] = tool.effective_strict
+        data.setdefault("parameters", None)
+        data.setdefault("description", None)
+    return data
 
 
 def _tool_choice(req: ResponsesRequest) -> Any:
