@@ -52,10 +52,11 @@ class Gateway:
         return total
 
 
-def start_gateway(extra_args: list[str], env: dict[str, str] | None = None, name: str = "gateway") -> Gateway:
+def start_gateway(extra_args: list[str], env: dict[str, str] | None = None, name: str = "gateway",
+                  model: str = "tiny") -> Gateway:
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"lfm2-test-{name}-{port}.log"
-    cmd = [sys.executable, "-m", "server.cli", "--model", "tiny", "--host", "127.0.0.1", "--port", str(port),
+    cmd = [sys.executable, "-m", "server.cli", "--model", model, "--host", "127.0.0.1", "--port", str(port),
            "--cpu-kvcache-space-gib", "1", *extra_args]
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     handle = log.open("wb")
