@@ -25,6 +25,7 @@ from tests.conftest import ROOT, start_gateway, stop_gateway
 from tests.integration.forcing import WEATHER_TOOL, force
 
 pytestmark = pytest.mark.engine
+TIE = 0.05  # nats: log-probabilities closer than this are a tie at bf16 precision here
 
 GREEDY = """
 import json, sys
@@ -32,13 +33,20 @@ from vllm import LLM, SamplingParams
 
 if __name__ == "__main__":
     prompts = [[1, 6, 1015, 3093, 7], [1, 2000, 3000, 4000, 5000, 6000], list(range(100, 140))]
-    out = {}
-    for path in sys.argv[1:]:
-        llm = LLM(model=path, max_model_len=512, enable_prefix_caching=False)
-        results = llm.generate([{"prompt_token_ids": p} for p in prompts],
-                               SamplingParams(temperature=0, max_tokens=24, ignore_eos=True))
-        out[path] = [list(r.outputs[0].token_ids) for r in results]
-        del llm
+    bf16, w4a16 = sys.argv[1:]
+    llm = LLM(model=bf16, max_model_len=512, enable_prefix_caching=False)
+    greedy = SamplingParams(temperature=0, max_tokens=24, ignore_eos=True)
+    seqs = [p + list(r.outputs[0].token_ids) for p, r in zip(prompts, llm.generate(
+        [{"prompt_token_ids": p} for p in prompts], greedy))]
+    scored = SamplingParams(temperature=0, max_tokens=1, prompt_logprobs=2)
+    out = {"prompts": prompts, "seqs": seqs}
+    for name, path in (("bf16", bf16), ("w4a16", w4a16)):
+        if path != bf16:
+            del llm
+            llm = LLM(model=path, max_model_len=512, enable_prefix_caching=False)
+        results = llm.generate([{"prompt_token_ids": s} for s in seqs], scored)
+        out[name] = [[{str(t): lp.logprob for t, lp in (pos or {}).items()} for pos in r.prompt_logprobs]
+                     for r in results]
     print("GREEDY " + json.dumps(out))
 """
 
@@ -130,5 +138,20 @@ def test_w4a16_of_int4_grid_weights_decodes_like_bf16(tmp_path):
                             capture_output=True, text=True, timeout=900)
     lines = [line for line in result.stdout.splitlines() if line.startswith("GREEDY ")]
     assert lines, result.stderr[-4000:]
-    tokens = json.loads(lines[-1].removeprefix("GREEDY "))
-    assert tokens[str(w4a16)] == tokens[str(bf16)]
+    data = json.loads(lines[-1].removeprefix("GREEDY "))
+    # Both models score the bf16 model's greedy continuation (teacher forcing). On random weights many
+    # steps are near-ties (65,536 flat logits), where any change of summation order may flip the winner,
+    # so: W4A16's best token is bf16's wherever bf16's top two are more than TIE apart, and the two agree
+    # on every generated token's log-probability within TIE.
+    flips, steps = [], 0
+    for prompt, seq, ref, got in zip(data["prompts"], data["seqs"], data["bf16"], data["w4a16"], strict=True):
+        for i in range(len(prompt), len(seq)):
+            steps += 1
+            token = str(seq[i])
+            assert abs(got[i][token] - ref[i][token]) < TIE, (i, token, ref[i], got[i])
+            ref_best = sorted(ref[i].items(), key=lambda kv: -kv[1])
+            got_best = max(got[i].items(), key=lambda kv: kv[1])[0]
+            if got_best != ref_best[0][0]:
+                flips.append((i, ref_best, got[i]))
+                assert ref_best[0][1] - ref_best[1][1] < TIE, (i, ref_best, got[i])
+    assert steps == 72 and len(flips) <= steps // 4, flips
