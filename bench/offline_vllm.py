@@ -37,8 +37,9 @@ def main() -> None:
     llm = LLM(model=args.model, max_model_len=args.max_model_len)
     load_s = time.monotonic() - started
     tokenizer = llm.get_tokenizer()
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": workloads.PROMPT}],
-                                           add_generation_prompt=True, tokenize=True)
+    text = tokenizer.apply_chat_template([{"role": "user", "content": workloads.PROMPT}],
+                                         add_generation_prompt=True, tokenize=False)
+    prompt = tokenizer.encode(text, add_special_tokens=False)  # the template writes the BOS itself
     bias = {int(k): v for k, v in workloads.word_bias(args.model).items()}
 
     def timed(batch: int, tokens: int) -> float:
