@@ -127,6 +127,9 @@ def offline_row(model_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     if not lines:
         raise RuntimeError(f"offline {model_dir.name} failed:\n{result.stderr[-3000:]}")
     data = json.loads(lines[-1].removeprefix("OFFLINE "))
+    for batch, values in data["runs"].items():  # printed at once, so a run cut short keeps them
+        print(f"# offline {model_dir.name} batch {batch}: " + ", ".join(f"{v:.2f}" for v in values) + " tok/s",
+              flush=True)
     return {"runs": {int(b): v for b, v in data["runs"].items()}, "health_max_s": None}
 
 
