@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -49,11 +50,12 @@ SHAPE = {"hidden_size": 2048, "intermediate_size": 10752, "num_hidden_layers": 3
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json")
 
 
-def make_model_dir(out: Path) -> Path:
-    """A config-only LFM2-2.6B-shaped checkpoint (no weights: serve it with `load_format: dummy`)."""
+def make_model_dir(out: Path, name: str = "lfm2-2.6b-shape") -> Path:
+    """A config-only LFM2-2.6B-shaped checkpoint (no weights: serve it with `load_format: dummy`, or add
+    random ones with `write_random_weights`)."""
     from server.checkpoints.tiny_model import ensure_tiny_model
 
-    target = out / "lfm2-2.6b-shape"
+    target = out / name
     target.mkdir(parents=True, exist_ok=True)
     tiny = ensure_tiny_model()
     for name in TOKENIZER_FILES:
@@ -85,6 +87,60 @@ def make_model_dir(out: Path) -> Path:
     (target / "generation_config.json").write_text(json.dumps({"bos_token_id": 1, "eos_token_id": 7,
                                                                "pad_token_id": 0}))
     return target
+
+
+def weight_shapes() -> dict[str, tuple[int, ...]]:
+    """Every tensor of an LFM2-2.6B checkpoint, under the names Liquid's safetensors use."""
+    h, f, v = SHAPE["hidden_size"], SHAPE["intermediate_size"], SHAPE["vocab_size"]
+    head_dim = h // SHAPE["num_attention_heads"]
+    kv = SHAPE["num_key_value_heads"] * head_dim
+    shapes: dict[str, tuple[int, ...]] = {"model.embed_tokens.weight": (v, h), "model.embedding_norm.weight": (h,)}
+    for i in range(SHAPE["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        if i in ATTENTION_LAYERS:
+            shapes |= {p + "self_attn.q_proj.weight": (h, h), p + "self_attn.k_proj.weight": (kv, h),
+                       p + "self_attn.v_proj.weight": (kv, h), p + "self_attn.out_proj.weight": (h, h),
+                       p + "self_attn.q_layernorm.weight": (head_dim,), p + "self_attn.k_layernorm.weight": (head_dim,)}
+        else:
+            shapes |= {p + "conv.conv.weight": (h, 1, SHAPE["conv_L_cache"]), p + "conv.in_proj.weight": (3 * h, h),
+                       p + "conv.out_proj.weight": (h, h)}
+        shapes |= {p + "feed_forward.w1.weight": (f, h), p + "feed_forward.w3.weight": (f, h),
+                   p + "feed_forward.w2.weight": (h, f), p + "operator_norm.weight": (h,), p + "ffn_norm.weight": (h,)}
+    return shapes
+
+
+def write_random_weights(target: Path, shard_gib: float = 1.0, seed: int = 0) -> None:
+    """Random bf16 weights for `make_model_dir`'s config (norms 1, the rest N(0, 0.02)), written shard by
+    shard: what GGUF conversion and lfm2-quantize need where `load_format: dummy` will not do."""
+    import torch
+    from safetensors.torch import save_file
+
+    if (target / "model.safetensors.index.json").exists():
+        return
+    torch.manual_seed(seed)
+    weight_map: dict[str, str] = {}
+    shard: dict[str, torch.Tensor] = {}
+    size = 0
+    names: list[str] = []
+
+    def flush() -> None:
+        nonlocal shard, size
+        name = f"model-{len(names) + 1:05d}.safetensors"
+        save_file(shard, str(target / name), metadata={"format": "pt"})
+        names.append(name)
+        weight_map.update(dict.fromkeys(shard, name))
+        shard, size = {}, 0
+
+    for key, shape in weight_shapes().items():
+        tensor = (torch.ones(shape) if key.endswith("norm.weight") else torch.randn(shape) * 0.02).to(torch.bfloat16)
+        if shard and size + tensor.numel() * 2 > shard_gib * 2**30:
+            flush()
+        shard[key] = tensor
+        size += tensor.numel() * 2
+    flush()
+    index = {"metadata": {"total_size": sum(math.prod(s) * 2 for s in weight_shapes().values())},
+             "weight_map": weight_map}
+    (target / "model.safetensors.index.json").write_text(json.dumps(index, indent=1))
 
 
 def parameter_count() -> int:

