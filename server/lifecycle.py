@@ -61,9 +61,22 @@ class DrainingServer(uvicorn.Server):
                  ctx.settings.shutdown_timeout)
         while ctx.admission.in_flight > 0 and loop.time() < deadline:
             await asyncio.sleep(0.05)
+        # The answers are complete, but a slow reader may not have received them yet: stopping now
+        # would drop what is still buffered for it. Its data gets the rest of the window.
+        while self.unsent_bytes() and loop.time() < deadline:
+            await asyncio.sleep(0.05)
         if ctx.admission.in_flight:
             log.warning("drain timeout: aborting %d request(s)", ctx.admission.in_flight)
         self.should_exit = True
+
+    def unsent_bytes(self) -> int:
+        """Bytes the server's connections have buffered and not yet handed to the kernel."""
+        total = 0
+        for connection in self.server_state.connections:
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                total += transport.get_write_buffer_size()
+        return total
 
 
 async def watch_engine(ctx: ServerContext) -> None:
