@@ -67,10 +67,8 @@ class PayloadTooLarge(APIError):
     code = "request_too_large"
 
 
-class Overloaded(APIError):
-    status = 429
-    type = "rate_limit_exceeded"
-    code = "too_many_requests"
+class _RetryAfter(APIError):
+    """An error the client should retry after `retry_after` seconds (sent as `Retry-After`)."""
 
     def __init__(self, message: str, *, retry_after: int = 1) -> None:
         super().__init__(message)
@@ -81,20 +79,18 @@ class Overloaded(APIError):
         return {"Retry-After": str(self.retry_after)}
 
 
-class Unavailable(APIError):
+class Overloaded(_RetryAfter):
+    status = 429
+    type = "rate_limit_exceeded"
+    code = "too_many_requests"
+
+
+class Unavailable(_RetryAfter):
     """Loading, draining or a dead engine: answered with `Retry-After`, so clients and load balancers
     retry (here once loaded, or on another replica) instead of counting a failure."""
 
     status = 503
     type = "service_unavailable"
-
-    def __init__(self, message: str, *, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
 
 
 class Timeout(APIError):

@@ -17,15 +17,13 @@ from typing import Any
 
 from server.api.chat.render import SERVICE_TIER, logprobs_json, usage
 from server.api.sse import DONE, ChunkFramer, error_frames
+from server.api.stream_timer import StreamTimer
 from server.core.chat import ChatJob, count_tokens, observe_tool_parse, reasoning_tokens
 from server.core.generation import Generation
 from server.errors import APIError, InternalError
-from server.ops import metrics
 
 log = logging.getLogger(__name__)
 ROUTE = "/v1/chat/completions"
-_TTFT = metrics.TIME_TO_FIRST_TOKEN.labels(ROUTE)
-_ITL = metrics.INTER_TOKEN_LATENCY.labels(ROUTE)
 
 
 async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
@@ -37,7 +35,7 @@ async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
     parse_seconds = [0.0] * n
     started = [False] * n
     prompt_tokens, completion_tokens, cached_tokens = len(job.prompt_ids), 0, 0
-    last_chunk: float | None = None
+    timer = StreamTimer(job, ROUTE)
     try:
         async for step in generation:
             prompt_tokens = step.num_prompt_tokens
@@ -69,19 +67,10 @@ async def stream(job: ChatJob, generation: Generation) -> AsyncIterator[bytes]:
                     frames.append(framer.choices([_choice(i, {}, None, reason)]))
                     observe_tool_parse(job, decoders[i], parse_seconds[i])
                 if frames:
-                    if last_chunk is None:
-                        job.mark("first_byte", now)
+                    timer.wrote(now)
                     yield b"".join(frames)
                 if deltas:
-                    if last_chunk is None:
-                        _TTFT.observe(now - job.arrival)
-                        job.record["ttft_s"] = round(now - job.arrival, 4)
-                        job.mark("first_token", now)
-                    else:
-                        _ITL.observe(now - last_chunk)
-                    last_chunk = now
-                    if job.parse_tools and any("tool_calls" in d for d in deltas):
-                        job.mark("first_call", now)
+                    timer.decoded(now, deltas, job.parse_tools)
         count_tokens(job, prompt_tokens, completion_tokens)
         if job.include_usage:
             thinking = await reasoning_tokens(job, decoders, completion_tokens)

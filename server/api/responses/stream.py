@@ -17,15 +17,13 @@ from typing import Any
 import orjson
 
 from server.api.responses.render import ResponseJob, keep, response_object, usage
+from server.api.stream_timer import StreamTimer
 from server.core import chat
 from server.core.generation import Generation
 from server.errors import APIError, InternalError
-from server.ops import metrics
 
 log = logging.getLogger(__name__)
 ROUTE = "/v1/responses"
-_TTFT = metrics.TIME_TO_FIRST_TOKEN.labels(ROUTE)
-_ITL = metrics.INTER_TOKEN_LATENCY.labels(ROUTE)
 
 
 class EventWriter:
@@ -65,9 +63,9 @@ async def stream(job: ResponseJob, generation: Generation, writer: EventWriter) 
     prompt_tokens, completion_tokens, cached = len(job.prompt_ids), 0, 0
     parse_seconds = 0.0
     finish: str | None = None
-    last_event: float | None = None
+    timer = StreamTimer(job, ROUTE)
     try:
-        job.mark("first_byte")
+        timer.wrote(time.perf_counter())
         yield writer.frames([{"type": "response.created", "response": skeleton},
                              {"type": "response.in_progress", "response": skeleton}])
         async for step in generation:
@@ -88,15 +86,7 @@ async def stream(job: ResponseJob, generation: Generation, writer: EventWriter) 
                 if events:
                     yield writer.frames(events)
                 if deltas:
-                    if last_event is None:
-                        _TTFT.observe(now - job.arrival)
-                        job.record["ttft_s"] = round(now - job.arrival, 4)
-                        job.mark("first_token", now)
-                    else:
-                        _ITL.observe(now - last_event)
-                    last_event = now
-                    if job.chat.parse_tools and any("tool_calls" in d for d in deltas):
-                        job.mark("first_call", now)
+                    timer.decoded(now, deltas, job.chat.parse_tools)
         chat.observe_tool_parse(job.chat, decoder, parse_seconds)
         chat.count_tokens(job.chat, prompt_tokens, completion_tokens)
         thought = await chat.reasoning_tokens(job.chat, [decoder], completion_tokens)
