@@ -134,6 +134,16 @@ async def reasoning_tokens(job: ChatJob, decoders: Iterable[answer.AnswerDecoder
     return min(total, completion_tokens)
 
 
+def decode_whole(job: ChatJob, text: str) -> tuple[answer.AnswerDecoder, list[answer.Delta]]:
+    """A whole choice's text through a fresh decoder, for the non-streaming answers; the parse is timed
+    (wall time, as the streams time theirs) and observed."""
+    decoder = job.decoder()
+    started = time.perf_counter()
+    deltas = decoder.feed(text) + decoder.close()
+    observe_tool_parse(job, decoder, time.perf_counter() - started)
+    return decoder, deltas
+
+
 def observe_tool_parse(job: ChatJob, decoder: answer.AnswerDecoder, seconds: float) -> None:
     if job.parse_tools:
         outcomes = decoder.outcomes

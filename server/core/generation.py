@@ -3,15 +3,16 @@
 Starting a request and waiting for its first step before answering lets every error the engine can
 raise on a request (a bad grammar, an overlong prompt, a dead engine) become a proper HTTP error
 instead of an error inside a 200 stream. Iterating yields the first step, then the rest; closing
-early aborts the engine request.
+early aborts the engine request. `collect` folds a whole generation for the non-streaming answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
-from server.engine.interface import Engine, GenerationParams, StepOutput
+from server.engine.interface import Engine, GenerationParams, StepOutput, TokenLogprob
 from server.errors import APIError, InternalError, InvalidRequest, Unavailable
 from server.ops import metrics
 
@@ -57,6 +58,38 @@ class Generation:
 
     async def aclose(self) -> None:
         await _close(self._stream)
+
+
+@dataclass
+class Collected:
+    """A finished generation, folded: per choice its text, logprobs and finish reason; token counts."""
+
+    texts: list[str]
+    logprobs: list[list[TokenLogprob]]
+    finish: list[str | None]
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+
+
+async def collect(generation: Generation, n: int, prompt_tokens: int) -> Collected:
+    """Every step of `generation` (n choices; `prompt_tokens` until the engine reports its count)."""
+    texts: list[list[str]] = [[] for _ in range(n)]
+    logprobs: list[list[TokenLogprob]] = [[] for _ in range(n)]
+    finish: list[str | None] = [None] * n
+    completion_tokens = cached_tokens = 0
+    async for step in generation:
+        prompt_tokens = step.num_prompt_tokens
+        cached_tokens = max(cached_tokens, step.num_cached_tokens)
+        for c in step.choices:
+            texts[c.index].append(c.text)
+            completion_tokens += c.num_tokens
+            if c.logprobs:
+                logprobs[c.index].extend(c.logprobs)
+            if c.finish_reason is not None:
+                finish[c.index] = c.finish_reason
+    return Collected(["".join(t) for t in texts], logprobs, finish, prompt_tokens, completion_tokens,
+                     cached_tokens)
 
 
 async def _close(stream: AsyncIterator[StepOutput]) -> None:

@@ -140,3 +140,14 @@ def test_item_references_resolve_to_stored_output_items():
     with pytest.raises(InvalidRequest) as caught:
         translate(ResponsesRequest.model_validate({"input": [{"type": "item_reference", "id": "gone"}]}), [], ids())
     assert caught.value.param == "input.0.id"
+
+
+@pytest.mark.parametrize(("chat", "responses"), [
+    ("messages", "input"), ("messages[2]", "input[2]"), ("messages.2.content", "input.2.content"),
+    ("max_completion_tokens", "max_output_tokens"), ("response_format.json_schema", "text.format.json_schema"),
+    ("tools[0]", "tools[0]"), (None, None),
+])
+def test_a_chat_error_names_the_responses_parameter(chat, responses):
+    from server.api.responses.translate import _param
+
+    assert _param(chat) == responses

@@ -2,57 +2,38 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from server.core import answer
-from server.core.chat import ChatJob, count_tokens, observe_tool_parse, reasoning_tokens
-from server.core.generation import Generation
+from server.core.chat import ChatJob, count_tokens, decode_whole, reasoning_tokens
+from server.core.generation import Generation, collect
 from server.engine.interface import TokenLogprob
 
 
 async def complete(job: ChatJob, generation: Generation) -> dict[str, Any]:
-    n = job.params.n
-    texts: list[list[str]] = [[] for _ in range(n)]
-    logprobs: list[list[TokenLogprob]] = [[] for _ in range(n)]
-    finish: list[str | None] = [None] * n
-    completion_tokens = cached_tokens = 0
-    prompt_tokens = len(job.prompt_ids)
-    async for step in generation:
-        prompt_tokens = step.num_prompt_tokens
-        cached_tokens = max(cached_tokens, step.num_cached_tokens)
-        for c in step.choices:
-            texts[c.index].append(c.text)
-            completion_tokens += c.num_tokens
-            if c.logprobs:
-                logprobs[c.index].extend(c.logprobs)
-            if c.finish_reason is not None:
-                finish[c.index] = c.finish_reason
+    done = await collect(generation, job.params.n, len(job.prompt_ids))
     choices = []
     decoders = []
-    for i in range(n):
-        decoder = job.decoder()
+    for i, text in enumerate(done.texts):
+        decoder, deltas = decode_whole(job, text)
         decoders.append(decoder)
-        started = time.process_time()
-        deltas = decoder.feed("".join(texts[i])) + decoder.close()
         message = answer.merge(deltas, decoder.failed_calls)
         message.setdefault("refusal", None)  # required by the spec; this model never refuses in a field
-        observe_tool_parse(job, decoder, time.process_time() - started)
         choices.append({
             "index": i,
             "message": message,
-            "logprobs": logprobs_json(logprobs[i]) if job.logprobs else None,
-            "finish_reason": job.finish_reason(finish[i], decoder),
+            "logprobs": logprobs_json(done.logprobs[i]) if job.logprobs else None,
+            "finish_reason": job.finish_reason(done.finish[i], decoder),
         })
-    count_tokens(job, prompt_tokens, completion_tokens)
+    count_tokens(job, done.prompt_tokens, done.completion_tokens)
     return {
         "id": job.id,
         "object": "chat.completion",
         "created": job.created,
         "model": job.model,
         "choices": choices,
-        "usage": usage(prompt_tokens, completion_tokens, cached_tokens=cached_tokens,
-                       reasoning_tokens=await reasoning_tokens(job, decoders, completion_tokens)),
+        "usage": usage(done.prompt_tokens, done.completion_tokens, cached_tokens=done.cached_tokens,
+                       reasoning_tokens=await reasoning_tokens(job, decoders, done.completion_tokens)),
         "service_tier": SERVICE_TIER,
         "system_fingerprint": job.system_fingerprint,
     }

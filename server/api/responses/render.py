@@ -21,7 +21,7 @@ from server.api.responses.translate import Translation, output_messages, transla
 from server.core import chat
 from server.core.chat import ChatJob
 from server.core.context import ServerContext
-from server.core.generation import Generation
+from server.core.generation import Generation, collect
 from server.engine.interface import Engine, GenerationParams
 from server.errors import InvalidRequest
 from server.wire.responses import FunctionTool, ResponsesRequest
@@ -99,26 +99,16 @@ async def prepare(req: ResponsesRequest, ctx: ServerContext, engine: Engine, req
 
 
 async def complete(job: ResponseJob, generation: Generation) -> dict[str, Any]:
-    texts: list[str] = []
-    finish: str | None = None
-    completion_tokens, prompt_tokens, cached = 0, len(job.prompt_ids), 0
-    async for step in generation:
-        prompt_tokens = step.num_prompt_tokens
-        cached = max(cached, step.num_cached_tokens)
-        for c in step.choices:
-            texts.append(c.text)
-            completion_tokens += c.num_tokens
-            finish = c.finish_reason or finish
-    decoder = job.chat.decoder()
-    started = time.perf_counter()
-    deltas = decoder.feed("".join(texts)) + decoder.close()
+    done = await collect(generation, 1, len(job.prompt_ids))
+    (text,), (finish,) = done.texts, done.finish
+    decoder, deltas = chat.decode_whole(job.chat, text)
     builder = job.builder()
     builder.feed(deltas, decoder.failed_calls)
     builder.finish(incomplete=finish == "length", failed=decoder.failed_calls)
-    chat.observe_tool_parse(job.chat, decoder, time.perf_counter() - started)
-    chat.count_tokens(job.chat, prompt_tokens, completion_tokens)
-    thought = await chat.reasoning_tokens(job.chat, [decoder], completion_tokens)
-    response = response_object(job, builder.items, usage(prompt_tokens, completion_tokens, cached, thought), finish)
+    chat.count_tokens(job.chat, done.prompt_tokens, done.completion_tokens)
+    thought = await chat.reasoning_tokens(job.chat, [decoder], done.completion_tokens)
+    response = response_object(job, builder.items,
+                               usage(done.prompt_tokens, done.completion_tokens, done.cached_tokens, thought), finish)
     keep(job, response)
     return response
 

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -232,10 +233,14 @@ def _response_format(req: ResponsesRequest) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": schema}
 
 
+# The chat core names its errors' parameters in chat terms; the Responses names that carried them.
+_RESPONSES_PARAM = {"messages": "input", "max_completion_tokens": "max_output_tokens",
+                    "response_format": "text.format"}
+
+
 def _param(param: str | None) -> str | None:
+    """`messages[2].content` -> `input[2].content`: the head renamed, the path after it kept."""
     if param is None:
         return None
-    head = param.split(".", 1)[0]
-    return {"messages": "input", "max_completion_tokens": "max_output_tokens",
-            "response_format": "text.format"}.get(head, param) if "." not in param else \
-        param.replace("messages", "input", 1).replace("response_format", "text.format", 1)
+    head = re.split(r"[.\[]", param, maxsplit=1)[0]
+    return _RESPONSES_PARAM.get(head, head) + param[len(head):]
