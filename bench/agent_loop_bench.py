@@ -1,6 +1,6 @@
 """An agent loop through the OpenAI client: what each turn costs, and how much of it the prefix cache saves.
 
-    python bench/agent_loop_bench.py [--servers gateway,vllm] [--turns 8] [--model shape|tiny]
+    python bench/agent_loop_bench.py [--servers gateway,vllm] [--turns 8] [--reps 5] [--model shape|tiny]
 
 The loop is the one an agent runs: a system prompt and tools, a task, then call -> tool result -> call
 ... for `--turns` turns, every turn's prompt being the last one plus the call and its result. Each call
@@ -11,6 +11,9 @@ to the first tool-call fragment (TTFT) and the share of that turn's prompt token
 its prefix cache (the change of vLLM's `vllm:prefix_cache_hits` over `vllm:prefix_cache_queries`
 across the turn, from `/metrics`).
 
+Each server runs the whole loop `--reps` times; every repetition opens with its own first line, so it
+starts as cold as a new conversation would (the cache holds nothing of it) while its later turns can
+reuse its own earlier ones. The table gives, per turn, the median over repetitions and the min-max.
 `--model shape` (default) serves the LFM2-2.6B shape with dummy weights (`real_size_bench.py`), one
 server at a time; `tiny` is quicker. Servers and engine arguments as in `servers.py`. Not a test.
 """
@@ -18,11 +21,9 @@ server at a time; `tiny` is quicker. Servers and engine arguments as in `servers
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
-import subprocess
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,7 +34,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import openai
 import workloads
 from real_size_bench import make_model_dir
-from servers import Server, stop_servers_on_sigterm, variant
+from report import header, spread, uptime
+from servers import Server, running, stop_servers_on_sigterm, variant
 
 SYSTEM = ("You are a careful research assistant working inside a file system and a search index. Plan "
           "briefly, call one tool per turn, read its result, and continue until the task is done. " * 3)
@@ -77,9 +79,10 @@ def prefix_counters(server: Server) -> tuple[float, float]:
     return hits, queries
 
 
-def agent_loop(server: Server, turns: int) -> list[dict[str, Any]]:
+def agent_loop(server: Server, turns: int, rep: int) -> list[dict[str, Any]]:
     client = openai.OpenAI(base_url=server.base + "/v1", api_key="unused", max_retries=0, timeout=600)
-    messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": TASK}]
+    system = f"Session {rep + 1} of the research agent (id {os.urandom(4).hex()}). {SYSTEM}"
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}, {"role": "user", "content": TASK}]
     rows = []
     for turn in range(turns):
         name, text, expected = call_for(turn)
@@ -113,7 +116,7 @@ def agent_loop(server: Server, turns: int) -> list[dict[str, Any]]:
         rows.append({"turn": turn + 1, "prompt_tokens": usage.prompt_tokens if usage else None,
                      "ttft": ttft, "wall": wall, "hit_ratio": (hits1 - hits0) / queried if queried else None,
                      "call_ok": ok})
-        print(f"# {server.spec.name} turn {turn + 1}: {json.dumps(rows[-1])}", flush=True)
+        print(f"# {server.spec.name} rep {rep + 1} turn {turn + 1}: {json.dumps(rows[-1])}", flush=True)
         call_id = calls.get(0, {}).get("id") or f"call_{turn}"
         messages.append({"role": "assistant", "content": None, "tool_calls": [
             {"id": call_id, "type": "function",
@@ -130,18 +133,16 @@ def _decoded(arguments: str) -> Any:
         return None
 
 
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--servers", default="gateway,vllm", type=lambda s: s.split(","))
     parser.add_argument("--turns", type=int, default=8)
+    parser.add_argument("--reps", type=int, default=5, help="whole loops per server, each from a cold start")
     parser.add_argument("--model", default="shape", help="'shape' (LFM2-2.6B, dummy weights), 'tiny', or a dir")
     parser.add_argument("--max-model-len", type=int, default=8192)
     parser.add_argument("--kv-gib", type=int, default=1)
     parser.add_argument("--out", default="/tmp/lfm2-bench/agent")
+    parser.add_argument("--json", default=None, help="write the raw rows to this file")
     args = parser.parse_args()
     stop_servers_on_sigterm()
     out = Path(args.out)
@@ -150,31 +151,39 @@ def main() -> None:
         model_dir, engine_args = str(make_model_dir(out)), {"load_format": "dummy"}
     else:
         model_dir, engine_args = workloads.model_path(args.model), {}
-    results: dict[str, list[dict[str, Any]]] = {}
+    results: dict[str, list[list[dict[str, Any]]]] = {}
     loads = [uptime()]
     for name in args.servers:  # one at a time: two 2.6B engines do not fit side by side on a small machine
         server = Server(variant(name, model_dir, "bench", args.max_model_len, args.kv_gib, engine_args), out)
-        server.start()
-        try:
-            server.wait_ready(1800)
-            results[name] = agent_loop(server, args.turns)
-        finally:
-            server.stop()
+        with running([server], 1800):
+            results[name] = [agent_loop(server, args.turns, rep) for rep in range(args.reps)]
     loads.append(uptime())
+    if args.json:
+        Path(args.json).write_text(json.dumps(results))
 
-    print(f"\n## Agent loop ({datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs)\n")
-    print(f"`{' '.join(sys.argv)}`; model {model_dir}; {args.turns} turns, one forced call each")
-    print(f"load before: `{loads[0]}`; after: `{loads[-1]}`\n")
+    header("Agent loop", f"model {model_dir}; {args.turns} turns, one forced call each, {args.reps} loops per "
+           "server; median over loops (min-max)", loads=(loads[0], loads[-1]))
     print("| turn | " + " | ".join(f"{n} prompt tokens | {n} TTFT ms | {n} prefix hits" for n in args.servers) + " |")
     print("|---|" + "---|---|---|" * len(args.servers))
     for turn in range(args.turns):
         cells = []
         for name in args.servers:
-            r = results[name][turn]
-            hit = "-" if r["hit_ratio"] is None else f"{100 * r['hit_ratio']:.0f}%"
-            ttft = "-" if r["ttft"] is None else f"{1000 * r['ttft']:.0f}"
-            cells.append(f"{r['prompt_tokens']} | {ttft}{'' if r['call_ok'] else ' (call wrong)'} | {hit}")
+            rows = [loop[turn] for loop in results[name]]
+            ttft = [1000 * r["ttft"] for r in rows if r["ttft"] is not None]
+            hits = [100 * r["hit_ratio"] for r in rows if r["hit_ratio"] is not None]
+            wrong = sum(not r["call_ok"] for r in rows)
+            note = f" ({wrong} calls wrong)" if wrong else ""
+            cells.append(f"{rows[0]['prompt_tokens']} | {spread(ttft)}{note} | {spread(hits, unit='%')}")
         print(f"| {turn + 1} | " + " | ".join(cells) + " |")
+    later = {n: [1000 * loop[t]["ttft"] for loop in results[n] for t in range(1, args.turns) if loop[t]["ttft"]]
+             for n in args.servers}
+    first = {n: [1000 * loop[0]["ttft"] for loop in results[n] if loop[0]["ttft"]] for n in args.servers}
+    print("\n| server | first turn TTFT ms | later turns TTFT ms | later / first |")
+    print("|---|---|---|---|")
+    for n in args.servers:
+        if first[n] and later[n]:
+            print(f"| {n} | {spread(first[n])} | {spread(later[n])} | "
+                  f"{statistics.median(later[n]) / statistics.median(first[n]):.2f} |")
 
 
 if __name__ == "__main__":

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,7 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import loadgen
 import workloads
-from servers import Server, stop_servers_on_sigterm, variant
+from report import header, spread, uptime
+from servers import Server, running, stop_servers_on_sigterm, variant
 
 STAGES = ("validated", "rendered", "admitted", "first_output", "first_byte", "first_token", "first_call")
 
@@ -66,17 +64,6 @@ def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def spread(values: list[float]) -> str:
-    values = [v for v in values if v is not None]
-    if not values:
-        return "-"
-    return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
-
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="tiny")
@@ -95,11 +82,7 @@ def main() -> None:
     ttfc: dict[str, list[float]] = {s.spec.name: [] for s in servers}  # per rep: median TTFC ms
     stages: dict[str, list[float]] = {stage: [] for stage in STAGES}  # per rep: the gateway's medians
     loads = [uptime()]
-    try:
-        for s in servers:
-            s.start()
-        for s in servers:
-            s.wait_ready()
+    with running(servers):
         for s in servers:
             run_tool_load(s, len(workloads.TOOL_SIZES), args.max_tokens)  # warm-up
         offsets = {s.spec.name: s.log.stat().st_size for s in servers}
@@ -117,14 +100,10 @@ def main() -> None:
             print(f"# rep {rep + 1}: " + ", ".join(f"{n} TTFC p50 {v[-1]:.0f} ms" for n, v in ttfc.items()),
                   flush=True)
         loads.append(uptime())
-    finally:
-        for s in servers:
-            s.stop()
 
-    print(f"\n## Request timeline, tool load ({datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs)\n")
-    print(f"`{' '.join(sys.argv)}`; model {model_dir}; concurrency {args.concurrency}; {args.reps} alternating "
-          "repetitions; per repetition the median over its requests, then median (min-max) over repetitions")
-    print(f"load before: `{loads[0]}`; after: `{loads[-1]}`\n")
+    header("Request timeline, tool load", f"model {model_dir}; concurrency {args.concurrency}; {args.reps} "
+           "alternating repetitions; per repetition the median over its requests, then median (min-max) over "
+           "repetitions", loads=(loads[0], loads[-1]))
     print("| measure | ms |\n|---|---|")
     for name, values in ttfc.items():
         print(f"| {name}: first call fragment, client side | {spread(values)} |")

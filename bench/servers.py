@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,20 @@ def stop_servers_on_sigterm() -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
+
+
+@contextlib.contextmanager
+def running(servers: list[Server], timeout: float = 900) -> Iterator[list[Server]]:
+    """Start the servers side by side and wait until each is ready; stop them all however the block ends."""
+    try:
+        for s in servers:
+            s.start()
+        for s in servers:
+            s.wait_ready(timeout)
+        yield servers
+    finally:
+        for s in servers:
+            s.stop()
 
 
 def free_port() -> int:

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -40,7 +38,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import loadgen
 import workloads
-from servers import Server, histogram_quantile, histogram_sum, variant
+from report import header, uptime
+from servers import Server, histogram_quantile, histogram_sum, running, variant
 
 LAG = "lfm2_event_loop_lag_seconds"
 PARSE = "lfm2_tool_parse_seconds"
@@ -281,14 +280,10 @@ def main() -> None:
     servers = [Server(spec, out) for spec in specs]
     names = [s.spec.name for s in servers]
     started = time.time()
-    loads = [subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()]
+    loads = [uptime()]
     results: dict[tuple[str, int, str], dict[str, Any]] = {}
     profiles: list[Path] = []
-    try:
-        for s in servers:
-            s.start()
-        for s in servers:
-            s.wait_ready()
+    with running(servers):
         print(f"# servers ready in {time.time() - started:.0f}s; logs in {out}", flush=True)
         warm_up(servers, args, bias)
         for load in args.loads:
@@ -303,14 +298,10 @@ def main() -> None:
                     print(f"# {load} c={c} {name}: {json.dumps(results[(load, c, name)])}", flush=True)
             if args.profile:
                 profiles += [profile(s, load, args, bias, out) for s in servers]
-        loads.append(subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
-    finally:
-        for s in servers:
-            s.stop()
+        loads.append(uptime())
 
-    print(f"\n## Serving benchmark ({datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs)\n")
-    print(f"`{' '.join(sys.argv)}`; model {model_dir}; {args.reps} alternating runs per cell\n")
-    print(f"load before: `{loads[0]}`; after: `{loads[-1]}`\n")
+    header("Serving benchmark", f"model {model_dir}; {args.reps} alternating runs per cell",
+           loads=(loads[0], loads[-1]))
     if len(names) >= 2:
         print(ratio_table(args.loads, results, names, args.concurrency))
         print()

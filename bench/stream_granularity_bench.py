@@ -19,11 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import os
-import platform
-import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,7 +27,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import loadgen
 import workloads
-from servers import Server, stop_servers_on_sigterm, variant
+from report import header, spread, uptime
+from servers import Server, running, stop_servers_on_sigterm, variant
 
 
 def stream_stats(result: loadgen.Result) -> dict[str, float]:
@@ -48,20 +45,6 @@ def measure(server: Server, concurrency: int, tokens: int, bias: dict[str, float
     if failed:
         raise RuntimeError(f"{server.spec.name}: {failed[0]}")
     return [stream_stats(r) for r in run.results]
-
-
-def spread(values: list[float], scale: float = 1.0, digits: int = 0) -> str:
-    if not values:
-        return "-"
-    med, lo, hi = statistics.median(values), min(values), max(values)
-    return f"{med * scale:.{digits}f} ({lo * scale:.{digits}f}-{hi * scale:.{digits}f})"
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        return "?"
 
 
 def main() -> None:
@@ -87,11 +70,7 @@ def main() -> None:
                for name in args.servers]
     cells: dict[tuple[str, int], list[dict[str, float]]] = {}
     loads = [uptime()]
-    try:
-        for s in servers:
-            s.start()
-        for s in servers:
-            s.wait_ready()
+    with running(servers):
         for s in servers:  # warm-up: first requests compile grammars and fill caches
             measure(s, 2, 16, bias)
         for rep in range(args.reps):
@@ -101,14 +80,9 @@ def main() -> None:
                     cells.setdefault((s.spec.name, c), []).extend(measure(s, c, args.tokens, bias))
             print(f"# rep {rep + 1}/{args.reps} done", flush=True)
         loads.append(uptime())
-    finally:
-        for s in servers:
-            s.stop()
 
-    print(f"\n## Stream granularity ({datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs)\n")
-    print(f"`{' '.join(sys.argv)}`; model {model_dir}; {args.tokens} tokens per stream; "
-          f"{args.reps} alternating repetitions")
-    print(f"load before: `{loads[0]}`; after: `{loads[-1]}`\n")
+    header("Stream granularity", f"model {model_dir}; {args.tokens} tokens per stream; {args.reps} alternating "
+           "repetitions", loads=(loads[0], loads[-1]))
     print("| server | streams at once | chunks per stream | largest gap ms | TTFT ms | tokens |")
     print("|---|---|---|---|---|---|")
     for c in (1, args.concurrency):
