@@ -1,4 +1,5 @@
-"""Dependencies handlers declare by type."""
+"""Dependencies handlers declare by type. All async: FastAPI runs a sync dependency in its thread pool,
+a thread hop per request for what is an attribute read."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from server.api.responses.store import ResponseStore
 from server.core.context import ServerContext
 
 
-def get_context(request: Request) -> ServerContext:
+async def get_context(request: Request) -> ServerContext:
     ctx: ServerContext = request.app.state.ctx
     return ctx
 
 
-def get_request_id(request: Request) -> str:
+async def get_request_id(request: Request) -> str:
     return str(request.state.request_id)
 
 
@@ -23,7 +24,7 @@ Ctx = Annotated[ServerContext, Depends(get_context)]
 RequestId = Annotated[str, Depends(get_request_id)]
 
 
-def get_record(request: Request) -> dict[str, object]:
+async def get_record(request: Request) -> dict[str, object]:
     record: dict[str, object] = request.state.record
     return record
 
@@ -31,7 +32,7 @@ def get_record(request: Request) -> dict[str, object]:
 Record = Annotated[dict[str, object], Depends(get_record)]
 
 
-def get_store(request: Request) -> ResponseStore:
+async def get_store(request: Request) -> ResponseStore:
     store: ResponseStore = request.app.state.responses
     return store
 
