@@ -7,9 +7,10 @@ The loop is the one an agent runs: a system prompt and tools, a task, then call 
 is forced (vLLM's `structured_outputs` regex: a random-weight model writes nothing useful on its own),
 `tool_choice` is "auto" (so bare vLLM runs its `lfm2` parser), streamed, and the client sends back the
 `tool_calls` it read, as an OpenAI agent does. Per turn it prints the prompt tokens (`usage`), the time
-to the first tool-call fragment (TTFT) and the share of that turn's prompt tokens the engine found in
-its prefix cache (the change of vLLM's `vllm:prefix_cache_hits` over `vllm:prefix_cache_queries`
-across the turn, from `/metrics`).
+to the first streamed chunk (TTFT: both servers send their first chunk when the engine's first token is
+out, so it is the prompt's prefill, which the prefix cache shortens), the time to the whole call, and
+the share of that turn's prompt tokens the engine found in its prefix cache (the change of vLLM's
+`vllm:prefix_cache_hits` over `vllm:prefix_cache_queries` across the turn, from `/metrics`).
 
 Each server runs the whole loop `--reps` times; every repetition opens with its own first line, so it
 starts as cold as a new conversation would (the cache holds nothing of it) while its later turns can
@@ -100,10 +101,10 @@ def agent_loop(server: Server, turns: int, rep: int) -> list[dict[str, Any]]:
                         "repetition_penalty": workloads.SAMPLING["repetition_penalty"]})
         for chunk in stream:
             usage = chunk.usage or usage
+            if ttft is None and chunk.choices:
+                ttft = time.perf_counter() - started
             for choice in chunk.choices:
                 for fragment in choice.delta.tool_calls or ():
-                    if ttft is None:
-                        ttft = time.perf_counter() - started
                     call = calls.setdefault(fragment.index, {"id": "", "name": "", "arguments": ""})
                     call["id"] += fragment.id or ""
                     if fragment.function:
@@ -163,8 +164,9 @@ def main() -> None:
 
     header("Agent loop", f"model {model_dir}; {args.turns} turns, one forced call each, {args.reps} loops per "
            "server; median over loops (min-max)", loads=(loads[0], loads[-1]))
-    print("| turn | " + " | ".join(f"{n} prompt tokens | {n} TTFT ms | {n} prefix hits" for n in args.servers) + " |")
-    print("|---|" + "---|---|---|" * len(args.servers))
+    print("| turn | " + " | ".join(f"{n} prompt tokens | {n} TTFT ms | {n} whole call ms | {n} prefix hits"
+                                   for n in args.servers) + " |")
+    print("|---|" + "---|---|---|---|" * len(args.servers))
     for turn in range(args.turns):
         cells = []
         for name in args.servers:
@@ -173,7 +175,9 @@ def main() -> None:
             hits = [100 * r["hit_ratio"] for r in rows if r["hit_ratio"] is not None]
             wrong = sum(not r["call_ok"] for r in rows)
             note = f" ({wrong} calls wrong)" if wrong else ""
-            cells.append(f"{rows[0]['prompt_tokens']} | {spread(ttft)}{note} | {spread(hits, unit='%')}")
+            wall = [1000 * r["wall"] for r in rows]
+            cells.append(f"{rows[0]['prompt_tokens']} | {spread(ttft)}{note} | {spread(wall)} | "
+                         f"{spread(hits, unit='%')}")
         print(f"| {turn + 1} | " + " | ".join(cells) + " |")
     later = {n: [1000 * loop[t]["ttft"] for loop in results[n] for t in range(1, args.turns) if loop[t]["ttft"]]
              for n in args.servers}
