@@ -14,7 +14,8 @@ and KV size the gateway's launcher would give it). One row runs at a time (two 2
 next to each other on a small machine), in turn, `--cycles` times, the order reversed every cycle.
 Each batch size is measured `--reps` times per start: median, min-max. Decode tokens/s leaves the
 first token out. For gateway rows a probe asks `/health` every 100 ms during decode; the table gives
-its slowest answer.
+its slowest answer (`--no-probes` turns it and the gateway's event-loop lag probe off, to see what they
+cost).
 """
 
 from __future__ import annotations
@@ -76,10 +77,11 @@ async def _health_probe(base: str, stop: asyncio.Event, seen: list[float]) -> No
             await asyncio.sleep(0.1)
 
 
-async def _decode(server: Server, batch: int, tokens: int, bias: dict[str, float]) -> tuple[float, float]:
+async def _decode(server: Server, batch: int, tokens: int, bias: dict[str, float],
+                  probes: bool = True) -> tuple[float, float]:
     body = workloads.plain(server.spec.served_name, tokens, bias)
     stop, health = asyncio.Event(), list[float]()
-    probe = asyncio.create_task(_health_probe(server.base, stop, health))
+    probe = asyncio.create_task(_health_probe(server.base, stop, health) if probes else stop.wait())
     run = await loadgen.run(server.base + "/v1/chat/completions", lambda i: body, concurrency=batch, requests=batch)
     stop.set()
     await probe
@@ -90,6 +92,8 @@ async def _decode(server: Server, batch: int, tokens: int, bias: dict[str, float
 
 def gateway_row(model_dir: Path, args: argparse.Namespace, out: Path) -> dict[str, Any]:
     spec = variant("gateway", str(model_dir), "lfm2", args.max_model_len, args.kv_gib)
+    if not args.probes:
+        spec.env["LFM2_LOOP_LAG_PROBE"] = "0"
     server = Server(spec, out)
     server.start()
     try:
@@ -100,7 +104,7 @@ def gateway_row(model_dir: Path, args: argparse.Namespace, out: Path) -> dict[st
         health: list[float] = []
         for _ in range(args.reps):
             for batch in args.batches:
-                tok_s, slowest = asyncio.run(_decode(server, batch, args.tokens, bias))
+                tok_s, slowest = asyncio.run(_decode(server, batch, args.tokens, bias, args.probes))
                 runs[batch].append(tok_s)
                 health.append(slowest)
                 print(f"# gateway {model_dir.name} batch {batch}: {tok_s:.2f} tok/s", flush=True)
@@ -152,6 +156,8 @@ def main() -> None:
     parser.add_argument("--out", default="/tmp/lfm2-bench/quant")
     parser.add_argument("--llama-cpp", default=None, help="JSON written by bench/llama_cpp_bench.py --json")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--no-probes", dest="probes", action="store_false",
+                        help="gateway rows without the /health probe and the event-loop lag probe")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
