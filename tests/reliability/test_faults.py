@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from tests.conftest import start_gateway, stop_gateway
+from tests.reliability.streams import stream_text
 
 pytestmark = pytest.mark.engine
 
@@ -92,16 +93,7 @@ def test_drain_answers_503_on_the_open_port_while_a_stream_finishes():
         async with httpx.AsyncClient(base_url=gw.base_url, timeout=180) as client:
             started = asyncio.Event()
 
-            async def stream() -> str:
-                async with client.stream("POST", "/v1/chat/completions", json=body) as r:
-                    assert r.status_code == 200
-                    chunks = []
-                    async for chunk in r.aiter_text():
-                        chunks.append(chunk)
-                        started.set()
-                    return "".join(chunks)
-
-            running = asyncio.create_task(stream())
+            running = asyncio.create_task(stream_text(client, body, started))
             await asyncio.wait_for(started.wait(), 120)
             signalled = time.monotonic()
             os.killpg(gw.process.pid, signal.SIGTERM)

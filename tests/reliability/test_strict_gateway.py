@@ -17,6 +17,7 @@ import pytest
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import start_gateway, stop_gateway
+from tests.reliability.streams import stream_text
 
 pytestmark = pytest.mark.engine
 
@@ -190,17 +191,8 @@ def test_sigterm_drains_in_flight_streams_then_exits_zero(strict):
 
     async def scenario() -> tuple[list[str], int, int]:
         async with httpx.AsyncClient(base_url=strict.base_url, timeout=120, headers=auth()) as client:
-            async def stream(started: asyncio.Event) -> str:
-                async with client.stream("POST", "/v1/chat/completions", json=body) as r:
-                    assert r.status_code == 200
-                    chunks = []
-                    async for chunk in r.aiter_text():
-                        chunks.append(chunk)
-                        started.set()
-                    return "".join(chunks)
-
             started = [asyncio.Event() for _ in range(LIMIT)]
-            streams = [asyncio.create_task(stream(s)) for s in started]
+            streams = [asyncio.create_task(stream_text(client, body, s)) for s in started]
             await asyncio.wait_for(asyncio.gather(*(s.wait() for s in started)), 60)
             strict.process.send_signal(signal.SIGTERM)
             await asyncio.sleep(0.05)
