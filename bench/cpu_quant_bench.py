@@ -36,7 +36,6 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import httpx
 import loadgen
 import workloads
 from real_size_bench import make_model_dir, write_random_weights
@@ -68,20 +67,11 @@ def weight_bytes(model_dir: Path) -> int:
     return sum(p.stat().st_size for p in model_dir.glob("*.safetensors"))
 
 
-async def _health_probe(base: str, stop: asyncio.Event, seen: list[float]) -> None:
-    async with httpx.AsyncClient(timeout=10) as client:
-        while not stop.is_set():
-            t0 = time.perf_counter()
-            await client.get(base + "/health")
-            seen.append(time.perf_counter() - t0)
-            await asyncio.sleep(0.1)
-
-
 async def _decode(server: Server, batch: int, tokens: int, bias: dict[str, float],
                   probes: bool = True) -> tuple[float, float]:
     body = workloads.plain(server.spec.served_name, tokens, bias)
     stop, health = asyncio.Event(), list[float]()
-    probe = asyncio.create_task(_health_probe(server.base, stop, health) if probes else stop.wait())
+    probe = asyncio.create_task(loadgen.health_probe(server.base, stop, health) if probes else stop.wait())
     run = await loadgen.run(server.base + "/v1/chat/completions", lambda i: body, concurrency=batch, requests=batch)
     stop.set()
     await probe

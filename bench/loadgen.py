@@ -132,3 +132,15 @@ def percentile(values: list[float], q: float) -> float | None:
     lo = int(k)
     hi = min(lo + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+async def health_probe(base: str, stop: asyncio.Event, seen: list[float], every: float = 0.1) -> None:
+    """Ask `base/health` every `every` seconds until `stop` is set, appending each answer's time to
+    `seen`: how responsive the server stays under the load running beside it."""
+    async with aiohttp.ClientSession() as session:
+        while not stop.is_set():
+            started = time.perf_counter()
+            async with session.get(base + "/health") as response:
+                await response.read()
+            seen.append(time.perf_counter() - started)
+            await asyncio.sleep(every)

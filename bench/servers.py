@@ -134,8 +134,11 @@ class Server:
         return cmd
 
     def start(self) -> None:
+        # Our vLLM plugin loads in bare vLLM too (an installed entry point); there it keeps vLLM's own
+        # 1 s spin of the engine's queue readers, so bare vLLM stays bare (server/engine/vllm_plugin.py).
+        bare = {"LFM2_ENGINE_SPIN_S": "1"} if self.spec.kind == "vllm" else {}
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "LFM2_LOOP_LAG_PROBE": "1",
-               "VLLM_CPU_KVCACHE_SPACE": str(self.spec.kv_gib), **self.spec.env}
+               "VLLM_CPU_KVCACHE_SPACE": str(self.spec.kv_gib), **bare, **self.spec.env}
         handle = self.log.open("wb")
         self.process = subprocess.Popen(self.command(), cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
                                         env=env, start_new_session=True)

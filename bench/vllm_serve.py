@@ -1,7 +1,8 @@
 """`python -m vllm.entrypoints.openai.api_server ARGS`, with the gateway's event-loop lag probe added.
 
 The benchmarks run vLLM's own server through this so both servers' loops are measured the same way
-(`lfm2_event_loop_lag_seconds` on `/metrics`, when `LFM2_LOOP_LAG_PROBE=1`). Nothing else changes.
+(`lfm2_event_loop_lag_seconds` on `/metrics`, when `LFM2_LOOP_LAG_PROBE=1`). Nothing else changes
+(`servers.py` starts it with `LFM2_ENGINE_SPIN_S=1`, so our plugin keeps vLLM's own queue spin).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ vLLM loads plugins in every process it starts (API server, engine core, workers)
 - on CPU, a seeded request whose prompt is prefilled in chunks no longer kills the engine (see
   `_tolerate_cpu_generator_rewind`);
 - the engine core and its workers leave the gateway's process group (`_leave_process_group`), so a
-  signal to the group (Ctrl-C) starts the gateway's drain without stopping the engine under it.
+  signal to the group (Ctrl-C) starts the gateway's drain without stopping the engine under it;
+- on CPU, the engine core and its worker wait for each other without spinning (`_park_idle_shm_readers`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def register() -> None:
     _leave_process_group()
     _derive_missing_dims()
     _tolerate_cpu_generator_rewind()
+    _park_idle_shm_readers()
     from vllm import ModelRegistry
 
     if ARCHITECTURE not in ModelRegistry.get_supported_archs():
@@ -128,3 +130,47 @@ def _tolerate_cpu_generator_rewind() -> None:
 
     add_request_tolerant._lfm2_tolerant = True  # type: ignore[attr-defined]
     InputBatch.add_request = add_request_tolerant  # type: ignore[method-assign]
+
+
+SPIN_ENV = "LFM2_ENGINE_SPIN_S"
+CPU_SPIN_S = 0.02
+
+
+def _park_idle_shm_readers() -> None:
+    """On CPU, cap how long vLLM's shared-memory queue readers spin before they sleep on their wake-up
+    socket: `LFM2_ENGINE_SPIN_S` seconds, 0.02 unless set.
+
+    The engine core hands each step to its worker process through a shared-memory ring and reads the
+    result back through another. A reader spins (`sched_yield` in a loop) for 1 s after its last read
+    before it sleeps on a zmq notification (`SpinCondition.busy_loop_s`). On a GPU that buys
+    microseconds. On a CPU the worker's OpenMP threads are the compute: while the engine core spins
+    through a long step, and the worker for a second after every request, they take a core's share
+    from those threads, from the gateway's event loop (`/health` took up to 100 ms during 2.6B decode,
+    10 ms with this cap) and from any other engine on the machine (bench/RESULTS.md).
+
+    Not 0: the writer's notification socket keeps one message (`SNDHWM=1`) and drops a notification
+    sent within about a millisecond of the one before, so a reader that never spins sleeps until its
+    5 s re-check whenever messages follow each other closely (tested). 20 ms of spinning catches those.
+    """
+    import os
+
+    from vllm.platforms import current_platform
+
+    if not current_platform.is_cpu():
+        return
+    from vllm.distributed.device_communicators import shm_broadcast
+
+    condition = shm_broadcast.SpinCondition
+    if getattr(condition.wait, "_lfm2_capped", False):
+        return
+    limit = float(os.environ.get(SPIN_ENV) or CPU_SPIN_S)
+    wait = condition.wait
+
+    def capped_wait(self: Any, timeout_ms: int | None = None) -> None:
+        # Readers made before this plugin loaded (the worker's) are capped at their first wait.
+        if self.busy_loop_s > limit:
+            self.busy_loop_s = limit
+        wait(self, timeout_ms)
+
+    capped_wait._lfm2_capped = True  # type: ignore[attr-defined]
+    condition.wait = capped_wait  # type: ignore[method-assign]

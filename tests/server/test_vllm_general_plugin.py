@@ -63,3 +63,65 @@ def test_engine_processes_leave_the_process_group(name, leaves):
     child.start()
     assert queue.get(timeout=60) is leaves
     child.join(30)
+
+
+def _echo_reader(handle, replies) -> None:
+    import time
+
+    from vllm.distributed.device_communicators.shm_broadcast import MessageQueue
+
+    from server.engine import vllm_plugin
+
+    vllm_plugin._park_idle_shm_readers()
+    queue = MessageQueue.create_from_handle(handle, 0)
+    queue.wait_until_ready()
+    while (message := queue.dequeue()) != "stop":
+        replies.put((message, time.process_time()))
+
+
+@pytest.mark.parametrize("spin,parked", [(None, True), ("1", False)])
+def test_engine_queue_readers_sleep_while_idle_on_cpu(monkeypatch, spin, parked):
+    """vLLM's shared-memory queue (engine core <-> worker) readers spin for 1 s after every read; on a CPU
+    that second is taken from the OpenMP threads and the event loop. Capped at 20 ms, an idle reader uses
+    no CPU and every message still arrives at once (a lost wake-up would cost the 5 s recheck)."""
+    import multiprocessing
+    import time
+
+    from vllm.distributed.device_communicators.shm_broadcast import MessageQueue
+    from vllm.platforms import current_platform
+
+    if not current_platform.is_cpu():
+        pytest.skip("the readers are parked on CPU builds only")
+    if spin is None:
+        monkeypatch.delenv("LFM2_ENGINE_SPIN_S", raising=False)
+    else:
+        monkeypatch.setenv("LFM2_ENGINE_SPIN_S", spin)
+    writer = MessageQueue(1, 1)
+    replies = multiprocessing.get_context("spawn").Queue()
+    reader = multiprocessing.get_context("spawn").Process(target=_echo_reader, args=(writer.export_handle(), replies))
+    reader.start()
+    try:
+        writer.wait_until_ready()
+        slowest = 0.0
+        for i in range(60):  # step-like ping-pong: back to back, then around the 20 ms spin
+            time.sleep((0.0, 0.002, 0.015, 0.025, 0.05)[i % 5])
+            sent = time.perf_counter()
+            writer.enqueue(i)
+            assert replies.get(timeout=30)[0] == i
+            slowest = max(slowest, time.perf_counter() - sent)
+        writer.enqueue("idle-start")
+        _, cpu_at_start = replies.get(timeout=30)
+        time.sleep(1.0)
+        writer.enqueue("idle-end")
+        _, cpu_at_end = replies.get(timeout=30)
+        writer.enqueue("stop")
+    finally:
+        reader.join(30)
+        if reader.is_alive():
+            reader.kill()
+    idle_cpu = cpu_at_end - cpu_at_start
+    assert slowest < 2.5  # never the 5 s recheck of a missed notification
+    if parked:
+        assert idle_cpu < 0.25, f"an idle parked reader used {idle_cpu:.2f} s of CPU in 1 s"
+    else:
+        assert idle_cpu > 0.3, f"the spinning control used only {idle_cpu:.2f} s of CPU"
