@@ -3,7 +3,8 @@
     python bench/request_timeline_bench.py [--concurrency 8] [--reps 5] [--servers gateway,vllm]
 
 Starts `lfm2-serve` and bare `vllm serve` side by side (see `servers.py`) and sends each, in turn and
-alternating who goes first, the serving benchmark's tool load (`workloads.tool`: a forced LFM2 call with
+alternating who goes first and pausing 1.5 s before each turn (`servers.settle`), the serving
+benchmark's tool load (`workloads.tool`: a forced LFM2 call with
 a 2-4 KB string argument, streamed) at `--concurrency`. The client times the first tool-call
 fragment of every request (TTFC) on both servers. The gateway's access log line says, for every
 request, when (ms after the HTTP request arrived) it was validated, rendered and tokenized, admitted,
@@ -27,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import loadgen
 import workloads
 from report import header, spread, uptime
-from servers import Server, running, stop_servers_on_sigterm, variant
+from servers import Server, running, settle, stop_servers_on_sigterm, variant
 
 STAGES = ("validated", "rendered", "admitted", "first_output", "first_byte", "first_token", "first_call")
 
@@ -88,6 +89,7 @@ def main() -> None:
         offsets = {s.spec.name: s.log.stat().st_size for s in servers}
         for rep in range(args.reps):
             for s in servers if rep % 2 == 0 else servers[::-1]:
+                settle()
                 results = run_tool_load(s, args.concurrency, args.max_tokens)
                 firsts = [1000 * r.ttfc for r in results if r.ttfc is not None]
                 ttfc[s.spec.name].append(median(firsts) or float("nan"))

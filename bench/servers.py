@@ -42,6 +42,16 @@ def stop_servers_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+SETTLE_S = 1.5
+
+
+def settle() -> None:
+    """Wait out the engine of the server that worked last. Bare vLLM's queue readers spin for 1 s after
+    its last request, and a server that starts work in that second waits for the spin to end (the
+    one-second first output in bench/RESULTS.md). Call before each turn when servers take turns."""
+    time.sleep(SETTLE_S)
+
+
 @contextlib.contextmanager
 def running(servers: list[Server], timeout: float = 900) -> Iterator[list[Server]]:
     """Start the servers side by side and wait until each is ready; stop them all however the block ends."""

@@ -6,7 +6,8 @@
 
 Starts `lfm2-serve` and vLLM's own OpenAI server (`--tool-call-parser lfm2`) side by side (see
 `servers.py`), then for every load and concurrency runs each server in turn, swapping who goes first
-on every repetition so background noise hits both alike. Loads (`workloads.py`):
+on every repetition so background noise hits both alike, with a 1.5 s pause before each turn
+(`servers.settle`: the other engine's idle spin ends). Loads (`workloads.py`):
 
 - `plain`: streaming chat, exactly `--tokens` output tokens (`min_tokens` = `max_tokens`, `ignore_eos`).
 - `tool`: every answer a forced LFM2 tool call with a 2-4 KB string argument, streamed.
@@ -39,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import loadgen
 import workloads
 from report import header, uptime
-from servers import Server, histogram_quantile, histogram_sum, running, variant
+from servers import Server, histogram_quantile, histogram_sum, running, settle, variant
 
 LAG = "lfm2_event_loop_lag_seconds"
 PARSE = "lfm2_tool_parse_seconds"
@@ -292,6 +293,7 @@ def main() -> None:
                 for rep in range(args.reps):
                     order = servers if rep % 2 == 0 else servers[::-1]
                     for s in order:
+                        settle()
                         measure(s, load, c, args, bias, cells[s.spec.name])
                 for name in names:
                     results[(load, c, name)] = cells[name].summary()

@@ -4,15 +4,15 @@
     python bench/stream_granularity_bench.py --servers gateway,vllm,gateway-untuned --tokens 300
 
 Starts `lfm2-serve` and bare `vllm serve` side by side on the same checkpoint and engine arguments
-(see `servers.py`), then, alternating which goes first on every repetition, sends each server one
-stream alone and then 8 streams at once. Every request asks for exactly `--tokens` tokens of whole
-words (`ignore_eos`, `min_tokens`, a logit bias towards word tokens), so every engine step decodes to
-text and a server that forwards each step sends about one chunk per step (`--no-bias`: any token,
-and steps whose token ends inside a character send nothing). A chunk is an SSE event
-that carries text. Per server it prints, as median (min-max) over the repetitions (for 8 streams,
-over every stream of every repetition): content chunks per stream, the largest gap between two
-chunks of a stream, and TTFT. Gaps depend on what else runs on the machine; chunk counts much less.
-Not a test: numbers depend on the machine.
+(see `servers.py`), then, alternating which goes first on every repetition and pausing 1.5 s before
+each cell (`servers.settle`), sends each server one stream alone and then 8 streams at once. Every
+request asks for exactly `--tokens` tokens of whole words (`ignore_eos`, `min_tokens`, a logit bias
+towards word tokens), so every engine step decodes to text and a server that forwards each step sends
+about one chunk per step (`--no-bias`: any token, and steps whose token ends inside a character send
+nothing). A chunk is an SSE event that carries text. Per server it prints, as median (min-max) over
+the repetitions (for 8 streams, over every stream of every repetition): content chunks per stream, the
+largest gap between two chunks of a stream, and TTFT. Gaps depend on what else runs on the machine;
+chunk counts much less. Not a test: numbers depend on the machine.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import loadgen
 import workloads
 from report import header, spread, uptime
-from servers import Server, running, stop_servers_on_sigterm, variant
+from servers import Server, running, settle, stop_servers_on_sigterm, variant
 
 
 def stream_stats(result: loadgen.Result) -> dict[str, float]:
@@ -77,6 +77,7 @@ def main() -> None:
             order = servers if rep % 2 == 0 else servers[::-1]
             for s in order:
                 for c in (1, args.concurrency):
+                    settle()
                     cells.setdefault((s.spec.name, c), []).extend(measure(s, c, args.tokens, bias))
             print(f"# rep {rep + 1}/{args.reps} done", flush=True)
         loads.append(uptime())

@@ -143,10 +143,11 @@ def _park_idle_shm_readers() -> None:
     The engine core hands each step to its worker process through a shared-memory ring and reads the
     result back through another. A reader spins (`sched_yield` in a loop) for 1 s after its last read
     before it sleeps on a zmq notification (`SpinCondition.busy_loop_s`). On a GPU that buys
-    microseconds. On a CPU the worker's OpenMP threads are the compute: while the engine core spins
-    through a long step, and the worker for a second after every request, they take a core's share
-    from those threads, from the gateway's event loop (`/health` took up to 100 ms during 2.6B decode,
-    10 ms with this cap) and from any other engine on the machine (bench/RESULTS.md).
+    microseconds. On a CPU it keeps a core busy for a second after every request (0.69 s of CPU in
+    the second after a 4-token request, tests/integration/test_engine_rest.py) and, through every long
+    step, beside the worker's OpenMP threads; a second engine on the host whose step starts in that
+    second waits it out (the one-second first output in bench/RESULTS.md). Alone, decode speed and
+    `/health` measured the same either way.
 
     Not 0: the writer's notification socket keeps one message (`SNDHWM=1`) and drops a notification
     sent within about a millisecond of the one before, so a reader that never spins sleeps until its
