@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -28,9 +27,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import loadgen
 import workloads
 from report import header, spread, uptime
-from servers import Server, ServerSpec, running, stop_servers_on_sigterm
+from servers import Server, ServerSpec, running, settle, stop_servers_on_sigterm
 
-SPIN_ENV = "LFM2_ENGINE_SPIN_S"
+from server.engine.vllm_plugin import SPIN_ENV
 
 
 async def _cell(server: Server, batch: int, tokens: int, bias: dict[str, float]) -> dict[str, float]:
@@ -86,7 +85,7 @@ def main() -> None:
         for rep in range(args.reps):
             for s in servers if rep % 2 == 0 else servers[::-1]:
                 for batch in args.batches:
-                    time.sleep(args.pause)
+                    settle(args.pause)
                     cells.setdefault((s.spec.name, batch), []).append(asyncio.run(_cell(s, batch, args.tokens, bias)))
             print(f"# rep {rep + 1}/{args.reps} done", flush=True)
         loads.append(uptime())

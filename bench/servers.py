@@ -27,6 +27,8 @@ from typing import Any
 
 import httpx
 
+from server.engine.vllm_plugin import SPIN_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
@@ -45,11 +47,11 @@ def stop_servers_on_sigterm() -> None:
 SETTLE_S = 1.5
 
 
-def settle() -> None:
+def settle(seconds: float = SETTLE_S) -> None:
     """Wait out the engine of the server that worked last. Bare vLLM's queue readers spin for 1 s after
     its last request, and a server that starts work in that second waits for the spin to end (the
     one-second first output in bench/RESULTS.md). Call before each turn when servers take turns."""
-    time.sleep(SETTLE_S)
+    time.sleep(seconds)
 
 
 @contextlib.contextmanager
@@ -146,7 +148,7 @@ class Server:
     def start(self) -> None:
         # Our vLLM plugin loads in bare vLLM too (an installed entry point); there it keeps vLLM's own
         # 1 s spin of the engine's queue readers, so bare vLLM stays bare (server/engine/vllm_plugin.py).
-        bare = {"LFM2_ENGINE_SPIN_S": "1"} if self.spec.kind == "vllm" else {}
+        bare = {SPIN_ENV: "1"} if self.spec.kind == "vllm" else {}
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "LFM2_LOOP_LAG_PROBE": "1",
                "VLLM_CPU_KVCACHE_SPACE": str(self.spec.kv_gib), **bare, **self.spec.env}
         handle = self.log.open("wb")
