@@ -4,18 +4,21 @@ measured them.
 
     python bench/cpu_quant_bench.py [--rows gateway-bf16,offline-bf16,gateway-w8a8,offline-w8a8]
                                     [--batches 1,4] [--tokens 64] [--reps 5] [--cycles 1]
-                                    [--llama-cpp /tmp/lfm2-bench/llama-cpp.json]
+                                    [--llama-cpp /tmp/lfm2-bench/llama-cpp.json] [--apart] [--no-probes]
 
 The checkpoint is `real_size_bench.py`'s LFM2-2.6B shape with random bf16 weights written to disk
 (5.1 GB; lfm2-quantize and GGUF conversion need real tensors), quantized once to W8A8 and W4A16.
 A row is a server (`gateway-<format>`: `lfm2-serve` as shipped, streamed through HTTP) or the engine
 alone (`offline-<format>`: `bench/offline_vllm.py`, `vllm.LLM` in a process with the threads, preloads
-and KV size the gateway's launcher would give it). One row runs at a time (two 2.6B engines do not fit
-next to each other on a small machine), in turn, `--cycles` times, the order reversed every cycle.
-Each batch size is measured `--reps` times per start: median, min-max. Decode tokens/s leaves the
-first token out. For gateway rows a probe asks `/health` every 100 ms during decode; the table gives
-its slowest answer (`--no-probes` turns it and the gateway's event-loop lag probe off, to see what they
-cost).
+and KV size the gateway's launcher would give it). A format's gateway and offline rows run side by side
+and take turns, batch by batch, the order swapped every repetition, with `servers.settle` before each
+turn, so the ratio between them is not a drift of the machine between two starts (two 2.6B bf16
+engines take about 15 GB). `--apart` runs one row at a time instead, for machines where two do not
+fit. Rows run in turn, `--cycles` times, the order reversed every cycle. Each batch size is measured
+`--reps` times per start: median, min-max. Decode tokens/s leaves the first token out. For gateway
+rows a probe asks `/health` every 100 ms during decode; the table gives its answers' median, 99th
+percentile and slowest (`--no-probes` turns it and the gateway's event-loop lag probe off, to see what
+they cost).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ import argparse
 import asyncio
 import datetime
 import json
+import math
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,7 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import loadgen
 import workloads
 from real_size_bench import make_model_dir, write_random_weights
-from servers import BENCH, ROOT, Server, variant
+from servers import BENCH, ROOT, Server, settle, variant
 
 FORMATS = ("bf16", "w8a8", "w4a16")
 
@@ -68,7 +73,7 @@ def weight_bytes(model_dir: Path) -> int:
 
 
 async def _decode(server: Server, batch: int, tokens: int, bias: dict[str, float],
-                  probes: bool = True) -> tuple[float, float]:
+                  probes: bool = True) -> tuple[float, list[float]]:
     body = workloads.plain(server.spec.served_name, tokens, bias)
     stop, health = asyncio.Event(), list[float]()
     probe = asyncio.create_task(loadgen.health_probe(server.base, stop, health) if probes else stop.wait())
@@ -77,54 +82,117 @@ async def _decode(server: Server, batch: int, tokens: int, bias: dict[str, float
     await probe
     if len(run.ok) != batch:
         raise RuntimeError(f"{server.spec.name}: {[r.error for r in run.results if not r.ok]}")
-    return sum((r.completion_tokens - 1) / sum(r.gaps) for r in run.ok if r.gaps), max(health, default=0.0)
+    return sum((r.completion_tokens - 1) / sum(r.gaps) for r in run.ok if r.gaps), health
 
 
-def gateway_row(model_dir: Path, args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    spec = variant("gateway", str(model_dir), "lfm2", args.max_model_len, args.kv_gib)
-    if not args.probes:
-        spec.env["LFM2_LOOP_LAG_PROBE"] = "0"
-    server = Server(spec, out)
-    server.start()
+class Gateway:
+    """`lfm2-serve` on one checkpoint, measured through HTTP."""
+
+    def __init__(self, model_dir: Path, args: argparse.Namespace, out: Path) -> None:
+        spec = variant("gateway", str(model_dir), "lfm2", args.max_model_len, args.kv_gib)
+        if not args.probes:
+            spec.env["LFM2_LOOP_LAG_PROBE"] = "0"
+        self.server, self.model_dir, self.probes = Server(spec, out), model_dir, args.probes
+        self.health: list[float] = []
+
+    def start(self) -> None:
+        self.server.start()
+
+    def wait_ready(self) -> None:
+        self.server.wait_ready(1800)
+        self.bias = workloads.word_bias(str(self.model_dir))
+        asyncio.run(_decode(self.server, 1, 4, self.bias))  # warm-up
+
+    def rate(self, batch: int, tokens: int) -> float:
+        tok_s, health = asyncio.run(_decode(self.server, batch, tokens, self.bias, self.probes))
+        self.health += health
+        return tok_s
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+class Offline:
+    """`bench/offline_vllm.py --serve`: the engine alone, with the threads, preloads and KV size the
+    gateway's launcher would give it, measuring one batch per line it is sent."""
+
+    def __init__(self, model_dir: Path, args: argparse.Namespace, out: Path) -> None:
+        self.model_dir, self.args, self.log = model_dir, args, out / f"offline-{model_dir.name}.log"
+        self.process: subprocess.Popen[str] | None = None
+        self.health: list[float] = []
+
+    def start(self) -> None:
+        from server.ops import cpu_tuning
+
+        env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": str(self.args.kv_gib)}
+        if cpu_tuning.enabled():  # what the gateway's launcher would set
+            plan = cpu_tuning.plan()
+            if plan.preload:
+                env["LD_PRELOAD"] = ":".join([*plan.preload,
+                                              *filter(None, os.environ.get("LD_PRELOAD", "").split(":"))])
+            if plan.bind:
+                env[cpu_tuning.BIND] = plan.bind
+        cmd = [sys.executable, str(BENCH / "offline_vllm.py"), str(self.model_dir), "--serve",
+               "--max-model-len", str(self.args.max_model_len)]
+        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.log.open("w"), text=True, start_new_session=True)
+
+    def _answer(self, prefix: str) -> str:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith(prefix):
+                return line.removeprefix(prefix).strip()
+        raise RuntimeError(f"offline {self.model_dir.name} exited {self.process.wait()}:\n"
+                           + self.log.read_text(errors="replace")[-3000:])
+
+    def wait_ready(self) -> None:
+        self._answer("READY")
+
+    def rate(self, batch: int, tokens: int) -> float:
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.write(f"{batch} {tokens}\n")
+        self.process.stdin.flush()
+        return float(self._answer("RATE "))
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(60)
+
+
+Engine = Gateway | Offline
+
+
+def measure(engines: dict[str, Engine], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Start the rows' engines side by side and take turns between them, batch by batch; the order is
+    swapped every repetition and each turn starts after `servers.settle`."""
     try:
-        server.wait_ready(1800)
-        bias = workloads.word_bias(str(model_dir))
-        asyncio.run(_decode(server, 1, 4, bias))  # warm-up
-        runs: dict[int, list[float]] = {b: [] for b in args.batches}
-        health: list[float] = []
-        for _ in range(args.reps):
+        for engine in engines.values():
+            engine.start()
+        for engine in engines.values():
+            engine.wait_ready()
+        runs: dict[str, dict[int, list[float]]] = {name: {b: [] for b in args.batches} for name in engines}
+        names = list(engines)
+        for rep in range(args.reps):
             for batch in args.batches:
-                tok_s, slowest = asyncio.run(_decode(server, batch, args.tokens, bias, args.probes))
-                runs[batch].append(tok_s)
-                health.append(slowest)
-                print(f"# gateway {model_dir.name} batch {batch}: {tok_s:.2f} tok/s", flush=True)
+                for name in names if rep % 2 == 0 else names[::-1]:
+                    if len(engines) > 1:
+                        settle()
+                    runs[name][batch].append(engines[name].rate(batch, args.tokens))
+                    print(f"# {name} batch {batch}: {runs[name][batch][-1]:.2f} tok/s", flush=True)
     finally:
-        server.stop()
-    return {"runs": runs, "health_max_s": max(health, default=0.0)}
+        for engine in engines.values():
+            engine.stop()
+    return {name: {"runs": runs[name], "health_s": engines[name].health if name.startswith("gateway") else None}
+            for name in engines}
 
 
-def offline_row(model_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from server.ops import cpu_tuning
-
-    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": str(args.kv_gib)}
-    if cpu_tuning.enabled():  # what the gateway's launcher would set
-        plan = cpu_tuning.plan()
-        if plan.preload:
-            env["LD_PRELOAD"] = ":".join([*plan.preload, *filter(None, os.environ.get("LD_PRELOAD", "").split(":"))])
-        if plan.bind:
-            env[cpu_tuning.BIND] = plan.bind
-    cmd = [sys.executable, str(BENCH / "offline_vllm.py"), str(model_dir), "--batches",
-           ",".join(map(str, args.batches)), "--tokens", str(args.tokens), "--reps", str(args.reps),
-           "--max-model-len", str(args.max_model_len)]
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
-    lines = [x for x in result.stdout.splitlines() if x.startswith("OFFLINE ")]
-    if not lines:
-        raise RuntimeError(f"offline {model_dir.name} failed:\n{result.stderr[-3000:]}")
-    data = json.loads(lines[-1].removeprefix("OFFLINE "))
-    for batch, values in data["runs"].items():  # printed at once, so a run cut short keeps them
-        print(f"# offline {model_dir.name} batch {batch}: " + ", ".join(f"{v:.2f}" for v in values) + " tok/s",
-              flush=True)
-    return {"runs": {int(b): v for b, v in data["runs"].items()}, "health_max_s": None}
+def health_cell(samples: list[float]) -> str:
+    if not samples:
+        return ""
+    ms = sorted(1000 * s for s in samples)
+    p99 = ms[min(len(ms) - 1, math.ceil(0.99 * len(ms)) - 1)]
+    return f"{statistics.median(ms):.0f} / {p99:.0f} / {ms[-1]:.0f}"
 
 
 def cell(values: list[float]) -> str:
@@ -146,6 +214,8 @@ def main() -> None:
     parser.add_argument("--out", default="/tmp/lfm2-bench/quant")
     parser.add_argument("--llama-cpp", default=None, help="JSON written by bench/llama_cpp_bench.py --json")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--apart", action="store_true",
+                        help="one row at a time, not a format's gateway and offline rows side by side")
     parser.add_argument("--no-probes", dest="probes", action="store_false",
                         help="gateway rows without the /health probe and the event-loop lag probe")
     args = parser.parse_args()
@@ -155,22 +225,33 @@ def main() -> None:
     if bad := [f"{k}-{f}" for k, _, f in rows if k not in ("gateway", "offline") or f not in FORMATS]:
         raise SystemExit(f"unknown rows {bad}: gateway-<format> or offline-<format>, format in {FORMATS}")
     dirs = checkpoints(out, {f for _, _, f in rows})
+    names = [f"{k}-{f}" for k, _, f in rows]
+    # a format's gateway and offline rows run side by side, unless --apart
+    turns = [[n] for n in names] if args.apart else [
+        [n for n in names if n.partition("-")[2] == fmt] for fmt in dict.fromkeys(f for _, _, f in rows)]
     load = os.getloadavg()
     results: dict[str, list[dict[str, Any]]] = {}
     for cycle in range(args.cycles):
-        for kind, _, fmt in rows if cycle % 2 == 0 else rows[::-1]:
-            row = gateway_row(dirs[fmt], args, out) if kind == "gateway" else offline_row(dirs[fmt], args)
-            results.setdefault(f"{kind}-{fmt}", []).append(row)
+        for group in turns if cycle % 2 == 0 else turns[::-1]:
+            engines: dict[str, Engine] = {}
+            for name in group:
+                kind, _, fmt = name.partition("-")
+                engines[name] = (Gateway if kind == "gateway" else Offline)(dirs[fmt], args, out)
+            for name, row in measure(engines, args).items():
+                results.setdefault(name, []).append(row)
     load_after = os.getloadavg()
 
     print(f"\n## CPU decode by weight format, LFM2-2.6B shape, random weights ({datetime.date.today()}, "
           f"{platform.node()}, {os.cpu_count()} CPUs)\n")
     print(f"`{' '.join(sys.argv)}`; {args.tokens} tokens per request, {args.reps} runs per batch per start, "
-          f"{args.cycles} start(s) per row; load average before {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}, "
+          f"{args.cycles} start(s) per row, "
+          f"{'one row at a time' if args.apart else 'gateway and offline side by side, taking turns'}; "
+          f"load average before {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}, "
           f"after {load_after[0]:.2f} / {load_after[1]:.2f} / {load_after[2]:.2f}\n")
     batches = args.batches
     print("| row | weights on disk | " + " | ".join(f"batch {b} tok/s median (min-max)" for b in batches)
-          + " | " + " | ".join(f"vs offline, batch {b}" for b in batches) + " | slowest /health ms |")
+          + " | " + " | ".join(f"vs offline, batch {b} (per turn)" for b in batches)
+          + " | /health ms during decode: median / p99 / slowest |")
     print("|---|---|" + "---|" * (2 * len(batches) + 1))
     medians: dict[tuple[str, int], float] = {}
     for name, starts in results.items():
@@ -182,9 +263,16 @@ def main() -> None:
         ratios = []
         for b in batches:
             base = medians.get((f"offline-{fmt}", b))
-            ratios.append(f"{medians[(name, b)] / base:.2f}x" if base and name.startswith("gateway") else "")
-        health = [s["health_max_s"] for s in starts if s["health_max_s"] is not None]
-        slowest = f"{1000 * max(health):.0f}" if health else ""
+            if not base or not name.startswith("gateway"):
+                ratios.append("")
+                continue
+            ratio = f"{medians[(name, b)] / base:.2f}x"
+            offline = [v for s in results[f"offline-{fmt}"] for v in s["runs"][b]]
+            if not args.apart:  # side by side: each turn has its offline partner
+                paired = [g / o for g, o in zip(values[b], offline, strict=True)]
+                ratio += f" ({min(paired):.2f}-{max(paired):.2f})"
+            ratios.append(ratio)
+        slowest = health_cell([h for s in starts for h in s["health_s"] or []])
         print(f"| {name} | {weight_bytes(dirs[fmt]) / 1e9:.2f} GB | " + " | ".join(cell(values[b]) for b in batches)
               + " | " + " | ".join(ratios) + f" | {slowest} |")
     if args.llama_cpp and Path(args.llama_cpp).exists():

@@ -1,12 +1,15 @@
 """The engine's own rate: offline `vllm.LLM` decode tokens/s, the ceiling the gateway's rows are read against.
 
     python bench/offline_vllm.py MODEL_DIR [--batches 1,4] [--tokens 64] [--reps 5] [--max-model-len 4096]
+    python bench/offline_vllm.py MODEL_DIR --serve [--max-model-len 4096]
 
 Same prompt (the chat prompt `bench/workloads.py` sends, rendered by the checkpoint's template), the same
 sampling and logit bias as the gateway rows, a batch of identical requests at once. Decode rate of a
 batch: batch x (tokens - 1) / (time for `tokens` tokens - time for 1 token), so prefill is left out as it
 is for the streamed rows. Threads, preloads and KV size come from the environment (`cpu_quant_bench.py`
-sets them as the gateway's launcher would). Prints one JSON line `OFFLINE {...}`.
+sets them as the gateway's launcher would). Prints one JSON line `OFFLINE {...}`. With `--serve` it loads
+once, prints `READY`, and then measures one `BATCH TOKENS` line from stdin at a time, answering each with
+`RATE <tokens/s>`, so a benchmark can take turns between it and a server that runs beside it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--max-model-len", type=int, default=4096)
+    parser.add_argument("--serve", action="store_true", help="measure `BATCH TOKENS` lines read from stdin")
     args = parser.parse_args()
 
     from vllm import LLM, SamplingParams
@@ -51,13 +55,22 @@ def main() -> None:
         assert all(len(o.outputs[0].token_ids) == tokens for o in outputs)
         return elapsed
 
+    def rate(batch: int, tokens: int) -> float:
+        first = timed(batch, 1)
+        full = timed(batch, tokens)
+        return batch * (tokens - 1) / (full - first)
+
     timed(1, 4)  # warm-up
+    if args.serve:
+        print("READY", flush=True)
+        for line in sys.stdin:
+            batch, tokens = map(int, line.split())
+            print(f"RATE {rate(batch, tokens)}", flush=True)
+        return
     runs: dict[int, list[float]] = {b: [] for b in args.batches}
     for _ in range(args.reps):
         for batch in args.batches:
-            first = timed(batch, 1)
-            full = timed(batch, args.tokens)
-            runs[batch].append(batch * (args.tokens - 1) / (full - first))
+            runs[batch].append(rate(batch, args.tokens))
             print(f"# offline batch {batch}: {runs[batch][-1]:.2f} tok/s", file=sys.stderr, flush=True)
     print("OFFLINE " + json.dumps({"prompt_tokens": len(prompt), "load_s": load_s,
                                    "runs": {str(b): v for b, v in runs.items()}}), flush=True)
