@@ -2,19 +2,20 @@
 and W4A16 checkpoints (written by `lfm2-quantize`), and llama.cpp's rows if `bench/llama_cpp_bench.py`
 measured them.
 
-    python bench/cpu_quant_bench.py [--rows gateway-bf16,offline-bf16,gateway-w8a8,offline-w8a8]
+    python bench/cpu_quant_bench.py [--rows gateway-bf16+offline-bf16,gateway-w8a8+offline-w8a8]
                                     [--batches 1,4] [--tokens 64] [--reps 5] [--cycles 1]
-                                    [--llama-cpp /tmp/lfm2-bench/llama-cpp.json] [--apart] [--no-probes]
+                                    [--llama-cpp /tmp/lfm2-bench/llama-cpp.json] [--no-probes]
 
 The checkpoint is `real_size_bench.py`'s LFM2-2.6B shape with random bf16 weights written to disk
 (5.1 GB; lfm2-quantize and GGUF conversion need real tensors), quantized once to W8A8 and W4A16.
 A row is a server (`gateway-<format>`: `lfm2-serve` as shipped, streamed through HTTP) or the engine
 alone (`offline-<format>`: `bench/offline_vllm.py`, `vllm.LLM` in a process with the threads, preloads
-and KV size the gateway's launcher would give it). A format's gateway and offline rows run side by side
-and take turns, batch by batch, the order swapped every repetition, with `servers.settle` before each
-turn, so the ratio between them is not a drift of the machine between two starts (two 2.6B bf16
-engines take about 15 GB). `--apart` runs one row at a time instead, for machines where two do not
-fit. Rows run in turn, `--cycles` times, the order reversed every cycle. Each batch size is measured
+and KV size the gateway's launcher would give it) or llama.cpp (`llamacpp-<type>`: `llama-bench` and
+`llama-batched-bench` on the GGUF that `bench/llama_cpp_bench.py` built, run once per turn). Rows joined
+by `+` run side by side and take turns, batch by batch, the order swapped every repetition, with
+`servers.settle` before each turn, so their ratio is not a drift of the machine between two starts
+(two 2.6B bf16 engines take about 15 GB); rows or groups split by `,` run one after the other, in
+turn, `--cycles` times, the order reversed every cycle. Each batch size is measured
 `--reps` times per start: median, min-max. Decode tokens/s leaves the first token out. For gateway
 rows a probe asks `/health` every 100 ms during decode; the table gives its answers' median, 99th
 percentile and slowest (`--no-probes` turns it and the gateway's event-loop lag probe off, to see what
@@ -41,6 +42,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import llama_cpp_bench
 import loadgen
 import workloads
 from real_size_bench import make_model_dir, write_random_weights
@@ -160,7 +162,32 @@ class Offline:
             self.process.wait(60)
 
 
-Engine = Gateway | Offline
+class LlamaCpp:
+    """llama.cpp's own benchmarks on one GGUF type (built and converted by `bench/llama_cpp_bench.py`)."""
+
+    def __init__(self, kind: str, args: argparse.Namespace) -> None:
+        self.bins = llama_cpp_bench.WORK / "build-noamx" / "bin"
+        self.model = llama_cpp_bench.WORK / f"lfm2-2.6b-{kind}.gguf"
+        self.threads = len(os.sched_getaffinity(0))
+        self.health: list[float] = []
+
+    def start(self) -> None:
+        if not self.model.exists() or not (self.bins / "llama-bench").exists():
+            raise SystemExit(f"{self.model} or {self.bins}: run bench/llama_cpp_bench.py first")
+
+    def wait_ready(self) -> None:
+        pass
+
+    def rate(self, batch: int, tokens: int) -> float:
+        if batch == 1:
+            return llama_cpp_bench.batch1(self.bins, self.model, self.threads, tokens)
+        return llama_cpp_bench.batched(self.bins, self.model, self.threads, tokens, batch)
+
+    def stop(self) -> None:
+        pass
+
+
+Engine = Gateway | Offline | LlamaCpp
 
 
 def measure(engines: dict[str, Engine], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -203,8 +230,8 @@ def cell(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", default="gateway-bf16,offline-bf16,gateway-w8a8,offline-w8a8",
-                        type=lambda s: s.split(","))
+    parser.add_argument("--rows", default="gateway-bf16+offline-bf16,gateway-w8a8+offline-w8a8",
+                        type=lambda s: [group.split("+") for group in s.split(",")])
     parser.add_argument("--batches", default="1,4", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--reps", type=int, default=5)
@@ -214,29 +241,29 @@ def main() -> None:
     parser.add_argument("--out", default="/tmp/lfm2-bench/quant")
     parser.add_argument("--llama-cpp", default=None, help="JSON written by bench/llama_cpp_bench.py --json")
     parser.add_argument("--json", default=None)
-    parser.add_argument("--apart", action="store_true",
-                        help="one row at a time, not a format's gateway and offline rows side by side")
     parser.add_argument("--no-probes", dest="probes", action="store_false",
                         help="gateway rows without the /health probe and the event-loop lag probe")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = [r.partition("-") for r in args.rows]
-    if bad := [f"{k}-{f}" for k, _, f in rows if k not in ("gateway", "offline") or f not in FORMATS]:
-        raise SystemExit(f"unknown rows {bad}: gateway-<format> or offline-<format>, format in {FORMATS}")
-    dirs = checkpoints(out, {f for _, _, f in rows})
-    names = [f"{k}-{f}" for k, _, f in rows]
-    # a format's gateway and offline rows run side by side, unless --apart
-    turns = [[n] for n in names] if args.apart else [
-        [n for n in names if n.partition("-")[2] == fmt] for fmt in dict.fromkeys(f for _, _, f in rows)]
+    turns: list[list[str]] = args.rows
+    names = [n for group in turns for n in group]
+    kinds = {n: n.partition("-")[::2] for n in names}
+    if bad := [n for n, (k, f) in kinds.items() if not ((k in ("gateway", "offline") and f in FORMATS)
+                                                       or (k == "llamacpp" and f))]:
+        raise SystemExit(f"unknown rows {bad}: gateway-<format>, offline-<format> (format in {FORMATS}) "
+                         "or llamacpp-<GGUF type>")
+    dirs = checkpoints(out, {f for k, f in kinds.values() if k != "llamacpp"})
+    side_by_side = {n: set(group) for group in turns for n in group}
     load = os.getloadavg()
     results: dict[str, list[dict[str, Any]]] = {}
     for cycle in range(args.cycles):
         for group in turns if cycle % 2 == 0 else turns[::-1]:
             engines: dict[str, Engine] = {}
             for name in group:
-                kind, _, fmt = name.partition("-")
-                engines[name] = (Gateway if kind == "gateway" else Offline)(dirs[fmt], args, out)
+                kind, fmt = kinds[name]
+                engines[name] = (LlamaCpp(fmt, args) if kind == "llamacpp" else
+                                 (Gateway if kind == "gateway" else Offline)(dirs[fmt], args, out))
             for name, row in measure(engines, args).items():
                 results.setdefault(name, []).append(row)
     load_after = os.getloadavg()
@@ -244,8 +271,7 @@ def main() -> None:
     print(f"\n## CPU decode by weight format, LFM2-2.6B shape, random weights ({datetime.date.today()}, "
           f"{platform.node()}, {os.cpu_count()} CPUs)\n")
     print(f"`{' '.join(sys.argv)}`; {args.tokens} tokens per request, {args.reps} runs per batch per start, "
-          f"{args.cycles} start(s) per row, "
-          f"{'one row at a time' if args.apart else 'gateway and offline side by side, taking turns'}; "
+          f"{args.cycles} start(s) per row, rows joined by + side by side, taking turns; "
           f"load average before {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}, "
           f"after {load_after[0]:.2f} / {load_after[1]:.2f} / {load_after[2]:.2f}\n")
     batches = args.batches
@@ -268,12 +294,14 @@ def main() -> None:
                 continue
             ratio = f"{medians[(name, b)] / base:.2f}x"
             offline = [v for s in results[f"offline-{fmt}"] for v in s["runs"][b]]
-            if not args.apart:  # side by side: each turn has its offline partner
+            if f"offline-{fmt}" in side_by_side[name]:  # each turn has its offline partner
                 paired = [g / o for g, o in zip(values[b], offline, strict=True)]
                 ratio += f" ({min(paired):.2f}-{max(paired):.2f})"
             ratios.append(ratio)
         slowest = health_cell([h for s in starts for h in s["health_s"] or []])
-        print(f"| {name} | {weight_bytes(dirs[fmt]) / 1e9:.2f} GB | " + " | ".join(cell(values[b]) for b in batches)
+        size = (f"{(llama_cpp_bench.WORK / f'lfm2-2.6b-{fmt}.gguf').stat().st_size / 2**30:.2f} GiB"
+                if name.startswith("llamacpp") else f"{weight_bytes(dirs[fmt]) / 1e9:.2f} GB")
+        print(f"| {name} | {size} | " + " | ".join(cell(values[b]) for b in batches)
               + " | " + " | ".join(ratios) + f" | {slowest} |")
     if args.llama_cpp and Path(args.llama_cpp).exists():
         for row in json.loads(Path(args.llama_cpp).read_text())["rows"]:
