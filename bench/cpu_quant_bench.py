@@ -31,9 +31,7 @@ import json
 import math
 import os
 import platform
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,8 +43,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import llama_cpp_bench
 import loadgen
 import workloads
+from offline_vllm import OfflineEngine
 from real_size_bench import make_model_dir, write_random_weights
-from servers import BENCH, ROOT, Server, settle, variant
+from servers import Server, settle, variant
 
 FORMATS = ("bf16", "w8a8", "w4a16")
 
@@ -114,62 +113,13 @@ class Gateway:
         self.server.stop()
 
 
-class Offline:
-    """`bench/offline_vllm.py --serve`: the engine alone, with the threads, preloads and KV size the
-    gateway's launcher would give it, measuring one batch per line it is sent."""
-
-    def __init__(self, model_dir: Path, args: argparse.Namespace, out: Path) -> None:
-        self.model_dir, self.args, self.log = model_dir, args, out / f"offline-{model_dir.name}.log"
-        self.process: subprocess.Popen[str] | None = None
-        self.health: list[float] = []
-
-    def start(self) -> None:
-        from server.ops import cpu_tuning
-
-        env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": str(self.args.kv_gib)}
-        if cpu_tuning.enabled():  # what the gateway's launcher would set
-            plan = cpu_tuning.plan()
-            if plan.preload:
-                env["LD_PRELOAD"] = ":".join([*plan.preload,
-                                              *filter(None, os.environ.get("LD_PRELOAD", "").split(":"))])
-            if plan.bind:
-                env[cpu_tuning.BIND] = plan.bind
-        cmd = [sys.executable, str(BENCH / "offline_vllm.py"), str(self.model_dir), "--serve",
-               "--max-model-len", str(self.args.max_model_len)]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=self.log.open("w"), text=True, start_new_session=True)
-
-    def _answer(self, prefix: str) -> str:
-        assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.startswith(prefix):
-                return line.removeprefix(prefix).strip()
-        raise RuntimeError(f"offline {self.model_dir.name} exited {self.process.wait()}:\n"
-                           + self.log.read_text(errors="replace")[-3000:])
-
-    def wait_ready(self) -> None:
-        self._answer("READY")
-
-    def rate(self, batch: int, tokens: int) -> float:
-        assert self.process is not None and self.process.stdin is not None
-        self.process.stdin.write(f"{batch} {tokens}\n")
-        self.process.stdin.flush()
-        return float(self._answer("RATE "))
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(60)
-
-
 class LlamaCpp:
     """llama.cpp's own benchmarks on one GGUF type (built and converted by `bench/llama_cpp_bench.py`)."""
 
-    def __init__(self, kind: str, args: argparse.Namespace) -> None:
+    def __init__(self, kind: str) -> None:
         self.bins = llama_cpp_bench.WORK / "build-noamx" / "bin"
         self.model = llama_cpp_bench.WORK / f"lfm2-2.6b-{kind}.gguf"
         self.threads = len(os.sched_getaffinity(0))
-        self.health: list[float] = []
 
     def start(self) -> None:
         if not self.model.exists() or not (self.bins / "llama-bench").exists():
@@ -187,7 +137,7 @@ class LlamaCpp:
         pass
 
 
-Engine = Gateway | Offline | LlamaCpp
+Engine = Gateway | OfflineEngine | LlamaCpp
 
 
 def measure(engines: dict[str, Engine], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -210,8 +160,8 @@ def measure(engines: dict[str, Engine], args: argparse.Namespace) -> dict[str, d
     finally:
         for engine in engines.values():
             engine.stop()
-    return {name: {"runs": runs[name], "health_s": engines[name].health if name.startswith("gateway") else None}
-            for name in engines}
+    return {name: {"runs": runs[name], "health_s": e.health if isinstance(e, Gateway) else None}
+            for name, e in engines.items()}
 
 
 def health_cell(samples: list[float]) -> str:
@@ -262,8 +212,13 @@ def main() -> None:
             engines: dict[str, Engine] = {}
             for name in group:
                 kind, fmt = kinds[name]
-                engines[name] = (LlamaCpp(fmt, args) if kind == "llamacpp" else
-                                 (Gateway if kind == "gateway" else Offline)(dirs[fmt], args, out))
+                if kind == "llamacpp":
+                    engines[name] = LlamaCpp(fmt)
+                elif kind == "gateway":
+                    engines[name] = Gateway(dirs[fmt], args, out)
+                else:
+                    engines[name] = OfflineEngine(dirs[fmt], out / f"offline-{fmt}.log", args.max_model_len,
+                                                  args.kv_gib)
             for name, row in measure(engines, args).items():
                 results.setdefault(name, []).append(row)
     load_after = os.getloadavg()

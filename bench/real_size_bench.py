@@ -18,7 +18,9 @@ cores, and bounds each server by the bandwidth of the OpenMP threads it bound (r
 log). Server variants (`bench/servers.py`): `gateway` (the launcher as shipped: tcmalloc and Intel
 OpenMP preloaded, and on fewer than 4 cores OpenMP on every core), `gateway-untuned` (LFM2_CPU_TUNING=0),
 `gateway-reserve` / `gateway-allcores` (one core left to the server / none), `vllm` (vLLM's own server,
-its defaults), `vllm-tuned`, `vllm-allcores`.
+its defaults), `vllm-tuned`, `vllm-allcores`, and `offline`: the engine alone (`vllm.LLM` through
+`bench/offline_vllm.py`, the threads, preloads and KV size the gateway's launcher would give it), the
+rate the gateway's serving path is read against (its TTFT column is empty: it is not streamed).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import loadgen
 import workloads
+from offline_vllm import OfflineEngine
 from servers import Server, variant
 
 ATTENTION_LAYERS = (2, 5, 9, 13, 17, 21, 24, 27)
@@ -186,9 +189,9 @@ def decode_run(server: Server, batch: int, tokens: int, bias: dict[str, float]) 
             "ttft": [r.ttft for r in ok if r.ttft is not None]}
 
 
-def omp_threads(server: Server) -> int:
+def omp_threads(log: Path) -> int:
     """OpenMP threads the engine bound, from vLLM's start-up log line `core ids=[...]` (1 if absent)."""
-    match = re.search(r"core ids=\[([0-9, ]*)\]", server.log.read_text(errors="replace"))
+    match = re.search(r"core ids=\[([0-9, ]*)\]", log.read_text(errors="replace"))
     return len([c for c in match.group(1).split(",") if c.strip()]) if match else 1
 
 
@@ -228,23 +231,34 @@ def main() -> None:
     for cycle in range(args.cycles):
         order = args.servers if cycle % 2 == 0 else args.servers[::-1]
         for name in order:
-            spec = variant(name, str(model_dir), "lfm2-2.6b-shape", args.max_model_len, args.kv_gib,
-                           engine_args={"load_format": "dummy"})
-            server = Server(spec, out)
+            engine: Server | OfflineEngine
+            if name == "offline":
+                engine = OfflineEngine(model_dir, out / "offline-2.6b-shape.log", args.max_model_len, args.kv_gib,
+                                       load_format="dummy")
+            else:
+                engine = Server(variant(name, str(model_dir), "lfm2-2.6b-shape", args.max_model_len, args.kv_gib,
+                                        engine_args={"load_format": "dummy"}), out)
             t0 = time.monotonic()
-            server.start()
+            engine.start()
             try:
-                server.wait_ready(1800)
+                if isinstance(engine, Server):
+                    engine.wait_ready(1800)
+                    decode_run(engine, 1, 4, bias)  # warm-up
+                else:
+                    engine.wait_ready()  # it warms up itself
                 starts.setdefault(name, []).append(time.monotonic() - t0)
-                threads[name] = omp_threads(server)
-                decode_run(server, 1, 4, bias)  # warm-up
+                threads[name] = omp_threads(engine.log)
                 for _ in range(args.reps):
                     for batch in args.batches:
-                        result = decode_run(server, batch, args.tokens, bias)
+                        if isinstance(engine, Server):
+                            result = decode_run(engine, batch, args.tokens, bias)
+                        else:
+                            tok_s = engine.rate(batch, args.tokens)
+                            result = {"tok_s": tok_s, "per_request": [tok_s / batch] * batch, "ttft": []}
                         runs.setdefault((name, batch), []).append(result)
                         print(f"# cycle {cycle} {name} batch {batch}: {result['tok_s']:.2f} tok/s", flush=True)
             finally:
-                server.stop()
+                engine.stop()
 
     print(f"\n## Real size: LFM2-2.6B shape, dummy weights ({datetime.date.today()}, {platform.node()}, "
           f"{os.cpu_count()} CPUs)\n")
@@ -263,7 +277,8 @@ def main() -> None:
             first.setdefault(batch, tok_s)
             n = threads.get(name, 1)
             bound = batch * bw[max(k for k in bw if k <= n) if n >= 1 else 1] / weight_bytes
-            print(f"| {name} | {n} | {batch} | {tok_s:.2f} | {per:.2f} | {1000 * (ttft or 0):.0f} | "
+            ttft_ms = "" if ttft is None else f"{1000 * ttft:.0f}"
+            print(f"| {name} | {n} | {batch} | {tok_s:.2f} | {per:.2f} | {ttft_ms} | "
                   f"{1000 / per if per else 0:.0f} | {bound:.2f} | {100 * tok_s / bound:.0f}% | "
                   f"{tok_s / first[batch]:.3f}x | {mean(starts.get(name, [])) or 0:.0f} |")
     if args.json:
