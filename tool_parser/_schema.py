@@ -94,36 +94,66 @@ def _members(schema: Mapping[Any, Any]) -> list[object]:
     return members
 
 
-def _first(schema: Mapping[Any, Any], key: str) -> object:
-    """`schema[key]`, else that of the first anyOf/oneOf member that has it."""
-    if key in schema:
-        return schema[key]
-    for member in _members(schema):
-        if isinstance(member, Mapping) and key in member:
-            return member[key]
-    return None
-
-
 def value_schema(schema: object, depth: int = 0) -> ValueSchema | None:
     if not isinstance(schema, Mapping) or depth > _MAX_SCHEMA_DEPTH:
         return None
     types = _schema_types(schema)
     enum = schema.get("enum")
-    items = value_schema(_first(schema, "items"), depth + 1)
-    listed = _first(schema, "properties")
+    members = [value_schema(m, depth + 1) for m in _members(schema)]
+    items = value_schema(schema["items"], depth + 1) if "items" in schema else _items_of(members)
+    listed = schema.get("properties")
     properties: dict[str, ValueSchema] = {}
-    for key, sub in listed.items() if isinstance(listed, Mapping) else ():
-        sub_schema = value_schema(sub, depth + 1)
-        if sub_schema is not None:
-            properties[str(key)] = sub_schema
-    enum_values = tuple(enum) if isinstance(enum, list) else None
+    if isinstance(listed, Mapping):
+        for key, sub in listed.items():
+            sub_schema = value_schema(sub, depth + 1)
+            if sub_schema is not None:
+                properties[str(key)] = sub_schema
+    else:
+        properties = _properties_of(members)
+    return _value_schema(types, tuple(enum) if isinstance(enum, list) else None, items, properties)
+
+
+def _value_schema(types: Types | None, enum: tuple[Any, ...] | None, items: ValueSchema | None,
+                  properties: dict[str, ValueSchema]) -> ValueSchema:
     passive = (
         types is None
-        and enum_values is None
+        and enum is None
         and (items is None or items.passive)
         and all(sub.passive for sub in properties.values())
     )
-    return ValueSchema(types, enum_values, items, properties, passive)
+    return ValueSchema(types, enum, items, properties, passive)
+
+
+# An anyOf/oneOf's items and properties are those of its members, merged: a value is converted only
+# when it matches none of the members that could hold it (`[True]` stays a boolean under
+# anyOf [array of strings, array of booleans]), and a member that leaves a value free leaves it free.
+
+
+def _allows(member: ValueSchema | None, kind: str) -> bool:
+    return member is None or member.types is None or kind in member.types
+
+
+def _items_of(members: list[ValueSchema | None]) -> ValueSchema | None:
+    arrays = [m for m in members if _allows(m, "array")]
+    if not arrays or any(m is None or m.items is None for m in arrays):
+        return None
+    return _union([m.items for m in arrays if m is not None and m.items is not None])
+
+
+def _properties_of(members: list[ValueSchema | None]) -> dict[str, ValueSchema]:
+    objects = [m for m in members if _allows(m, "object")]
+    if not objects or any(m is None for m in objects):
+        return {}
+    keys = set.intersection(*(set(m.properties) for m in objects if m is not None))
+    return {key: _union([m.properties[key] for m in objects if m is not None]) for key in sorted(keys)}
+
+
+def _union(members: list[ValueSchema]) -> ValueSchema:
+    if len(members) == 1:
+        return members[0]
+    types = None if any(m.types is None for m in members) else frozenset().union(*(m.types or () for m in members))
+    # no enum: the members' enums are not merged, so a value under several members is left as written
+    return _value_schema(types, None, _items_of(list(members)), _properties_of(list(members)))
 
 
 def _tool_schema(tool: object) -> ToolSchema | None:

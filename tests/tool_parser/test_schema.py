@@ -198,6 +198,12 @@ WEATHER = tool(
         },
     },
     maybe={"anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "null"}]},
+    # unions of containers: a value is converted only when no member could hold it as written
+    dates_or_flags={"anyOf": [{"type": "array", "items": {"type": "string"}},
+                              {"type": "array", "items": {"type": "boolean"}}]},
+    spots={"oneOf": [{"type": "object", "properties": {"n": {"type": "integer"}, "m": {"type": "integer"}}},
+                     {"type": "object", "properties": {"n": {"type": "string"}}}]},
+    any_list={"anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "array"}]},
 )
 
 
@@ -250,6 +256,12 @@ def call_plan(body: str) -> tuple[dict[str, Any], str]:
         ("legs=\"[{'mode': 'CAR'}]\"", {"legs": [{"mode": "car"}]}, "repaired"),
         ("maybe=['1', 2]", {"maybe": [1, 2]}, "repaired"),
         ("maybe=None", {"maybe": None}, "parsed"),
+        ("dates_or_flags=[True, False]", {"dates_or_flags": [True, False]}, "parsed"),
+        ("dates_or_flags=['2026-12-01']", {"dates_or_flags": ["2026-12-01"]}, "parsed"),
+        ("dates_or_flags=[3]", {"dates_or_flags": ["3"]}, "repaired"),
+        ("spots={'n': 'x', 'm': '2'}", {"spots": {"n": "x", "m": "2"}}, "parsed"),  # m: one member only
+        ("spots={'n': 2}", {"spots": {"n": 2}}, "parsed"),
+        ("any_list=['1']", {"any_list": ["1"]}, "parsed"),  # the second member takes any items
     ],
 )
 def test_literal_enum_and_nested_coercion(body: str, expected: dict[str, Any], outcome: str) -> None:
