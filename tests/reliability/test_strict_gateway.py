@@ -185,9 +185,10 @@ def test_responses_non_stream_deadline_is_504(strict):
 
 
 def test_sigterm_drains_in_flight_streams_then_exits_zero(strict):
-    # Long enough to outlast the checks below (a few hundred ms), short enough to end well inside the
-    # module's 4 s request deadline on a slow machine (250 tokens take 1-2.5 s here).
-    body = {"messages": MESSAGES, "max_tokens": 250, "min_tokens": 250, "ignore_eos": True, "stream": True}
+    # Long enough to outlast the checks below (about 100 ms), short enough to end well inside the
+    # module's 4 s request deadline on a slow machine (150 tokens take 0.6-1.5 s here; 250 once ran past
+    # 4 s on a day this VM ran at half its usual memory bandwidth).
+    body = {"messages": MESSAGES, "max_tokens": 150, "min_tokens": 150, "ignore_eos": True, "stream": True}
 
     async def scenario() -> tuple[list[str], int, int]:
         async with httpx.AsyncClient(base_url=strict.base_url, timeout=120, headers=auth()) as client:
