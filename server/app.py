@@ -53,7 +53,6 @@ def create_app(settings: Settings, engine_factory: EngineFactory, model_path: st
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loader = asyncio.create_task(_load(ctx, engine_factory))
         watcher = asyncio.create_task(watch_engine(ctx))
-        app.openapi()  # built (0.2 s) while the engine loads, not on the loop when /openapi.json is first asked
         try:
             yield
         finally:

@@ -42,12 +42,11 @@ async def respond(
             mark("admitted")
         try:
             generation = await unless_disconnected(
-                request, Generation.start(engine, job.prompt_ids, job.params, job.request_id), deadline,
-                ctx.drain_stop)
+                request, Generation.start(engine, job.prompt_ids, job.params, job.request_id), deadline)
             if mark:
                 mark("first_output")
             if not stream:
-                payload = await unless_disconnected(request, completer(job, generation), deadline, ctx.drain_stop)
+                payload = await unless_disconnected(request, completer(job, generation), deadline)
                 return Response(orjson.dumps(payload), media_type="application/json")
         except ClientDisconnected:
             job.record["disconnected"] = True
@@ -62,7 +61,7 @@ async def respond(
 
         return EventStreamResponse(streamer(job, generation), on_close,
                                    keepalive=ctx.settings.keepalive_interval, deadline=deadline,
-                                   error_frames=error_frames, stop=ctx.drain_stop)
+                                   error_frames=error_frames)
 
 
 def start_timeline(request: Request, job: Any, validated: float) -> None:
