@@ -118,7 +118,7 @@ class LlamaCpp:
 
     def __init__(self, kind: str) -> None:
         self.bins = llama_cpp_bench.WORK / "build-noamx" / "bin"
-        self.model = llama_cpp_bench.WORK / f"lfm2-2.6b-{kind}.gguf"
+        self.model = llama_cpp_bench.gguf_path(kind)
         self.threads = len(os.sched_getaffinity(0))
 
     def start(self) -> None:
@@ -254,7 +254,7 @@ def main() -> None:
                 ratio += f" ({min(paired):.2f}-{max(paired):.2f})"
             ratios.append(ratio)
         slowest = health_cell([h for s in starts for h in s["health_s"] or []])
-        size = (f"{(llama_cpp_bench.WORK / f'lfm2-2.6b-{fmt}.gguf').stat().st_size / 2**30:.2f} GiB"
+        size = (f"{llama_cpp_bench.gguf_path(fmt).stat().st_size / 2**30:.2f} GiB"
                 if name.startswith("llamacpp") else f"{weight_bytes(dirs[fmt]) / 1e9:.2f} GB")
         print(f"| {name} | {size} | " + " | ".join(cell(values[b]) for b in batches)
               + " | " + " | ".join(ratios) + f" | {slowest} |")

@@ -70,14 +70,19 @@ def build(source: Path, work: Path) -> Path:
     return out / "bin"
 
 
+def gguf_path(kind: str, work: Path = WORK) -> Path:
+    """Where the 2.6B shape's GGUF of one type (bf16, q4_k_m, ...) lives."""
+    return work / f"lfm2-2.6b-{kind}.gguf"
+
+
 def ggufs(source: Path, bins: Path, model: Path, types: list[str], work: Path) -> dict[str, Path]:
-    base = work / "lfm2-2.6b-bf16.gguf"
+    base = gguf_path("bf16", work)
     if not base.exists():
         run([sys.executable, str(source / "convert_hf_to_gguf.py"), str(model), "--outtype", "bf16",
              "--outfile", str(base)])
     out = {}
     for kind in types:
-        path = work / f"lfm2-2.6b-{kind}.gguf"
+        path = gguf_path(kind, work)
         if not path.exists():
             run([str(bins / "llama-quantize"), str(base), str(path), kind, str(os.cpu_count() or 2)],
                 stdout=subprocess.DEVNULL)

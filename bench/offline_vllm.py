@@ -48,12 +48,7 @@ class OfflineEngine:
         from server.ops import cpu_tuning
 
         if cpu_tuning.enabled():
-            plan = cpu_tuning.plan()
-            if plan.preload:
-                self.env["LD_PRELOAD"] = ":".join([*plan.preload, *filter(None, os.environ.get(
-                    "LD_PRELOAD", "").split(":"))])
-            if plan.bind:
-                self.env[cpu_tuning.BIND] = plan.bind
+            self.env.update(cpu_tuning.changes())
         self._log = self.log.open("w")
         self.process = subprocess.Popen(self.cmd, cwd=BENCH.parent, env=self.env, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=self._log, text=True,

@@ -70,17 +70,25 @@ def prepare(*, reexec: bool) -> None:
     changed so the preloads also apply here. Call before anything imports torch or vLLM."""
     if not enabled() or os.environ.get(MARKER):
         return
-    p = plan()
-    if p.bind:
-        os.environ[BIND] = p.bind
-    if not p.preload:
+    changed = changes()
+    os.environ.update(changed)
+    if "LD_PRELOAD" not in changed:
         return
-    os.environ["LD_PRELOAD"] = ":".join([*p.preload, *_preloaded()])
     os.environ[MARKER] = "1"
     if reexec:
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
+def changes() -> dict[str, str]:
+    """The variables the launcher sets: the thread binding, and LD_PRELOAD with the plan's libraries first.
+    (The benches give the same to the engines they start.)"""
+    p = plan()
+    out = {BIND: p.bind} if p.bind else {}
+    if p.preload:
+        out["LD_PRELOAD"] = ":".join([*p.preload, *_preloaded()])
+    return out
 
 
 def plan() -> Plan:

@@ -41,6 +41,16 @@ def test_plan_keeps_the_operators_choice(cpu_host, preloaded, added):
     assert cpu_tuning.plan().preload == added
 
 
+def test_changes_are_what_prepare_applies(cpu_host):
+    """The benches start engines with `changes()`: the same variables the launcher sets for itself."""
+    cpu_host.setenv("LD_PRELOAD", "/opt/libfoo.so")
+    cpu_host.setattr(cpu_tuning, "thread_binding", lambda: "0,1")
+    changed = cpu_tuning.changes()
+    assert changed == {"LD_PRELOAD": f"{TCMALLOC}:{IOMP}:/opt/libfoo.so", cpu_tuning.BIND: "0,1"}
+    cpu_tuning.prepare(reexec=False)
+    assert {name: os.environ[name] for name in changed} == changed
+
+
 def test_prepare_without_reexec_sets_the_environment_once(cpu_host):
     cpu_host.setenv("LD_PRELOAD", "/opt/libfoo.so")
     cpu_tuning.prepare(reexec=False)
