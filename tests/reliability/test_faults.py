@@ -89,6 +89,8 @@ def test_drain_answers_503_on_the_open_port_while_a_stream_finishes():
         async with httpx.AsyncClient(base_url=gw.base_url, timeout=30) as fresh:
             return await fresh.request("POST" if "json" in kwargs else "GET", path, **kwargs)
 
+    closed: list[str] = []  # how the port closed, if it did before the loop saw the stream end
+
     async def scenario() -> tuple[str, list[tuple[float, int, str | None]], bool]:
         async with httpx.AsyncClient(base_url=gw.base_url, timeout=180) as client:
             started = asyncio.Event()
@@ -104,7 +106,8 @@ def test_drain_answers_503_on_the_open_port_while_a_stream_finishes():
                 try:
                     chat = await new_connection("/v1/chat/completions", json={"messages": MESSAGES, "max_tokens": 2})
                     ready = await new_connection("/ready")
-                except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):
+                except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+                    closed.append(f"{time.monotonic() - signalled:.1f} s after the signal: {exc!r}")
                     # allowed only once the stream is over (checked whole below): the server may finish
                     # its drain before this loop sees the stream end, refusing the connection or closing
                     # one the kernel had already accepted
@@ -120,7 +123,8 @@ def test_drain_answers_503_on_the_open_port_while_a_stream_finishes():
     try:
         text, answers, running_at_3s = asyncio.run(scenario())
         assert running_at_3s, "the stream ended before the 3 s mark: make it longer"
-        assert answers and all(status == 503 and retry == "1" for _, status, retry in answers), answers
+        log = gw.log.read_text(errors="replace")[-3000:] if gw.log else ""
+        assert answers and all(status == 503 and retry == "1" for _, status, retry in answers), (answers, closed, log)
         assert text.endswith("data: [DONE]\n\n") and "event: error" not in text
         assert '"finish_reason":"length"' in text
         assert gw.process.wait(120) == 0
