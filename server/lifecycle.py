@@ -2,8 +2,9 @@
 
 SIGTERM (or Ctrl-C) starts a drain instead of uvicorn's immediate stop: `/ready` turns 503 at once,
 new generation requests get 503 while the socket stays open (so load balancers see a clean answer, not
-a refused connection), in-flight requests get `shutdown_timeout` seconds to finish, then the server
-stops and whatever still runs is cancelled, which aborts its engine requests. The process then exits 0.
+a refused connection), in-flight requests get `shutdown_timeout` seconds to finish. Whatever still runs
+then is stopped with a 503 error (an error event for a stream, `server.ops.drain_stop`), which aborts its
+engine requests, and the server stops. The process then exits 0.
 A second signal stops at once.
 
 The port must stay open for the whole drain, however the signal arrives. A signal sent to the whole
@@ -34,6 +35,7 @@ from server.ops import metrics
 log = logging.getLogger(__name__)
 DRAIN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 ENGINE_CHECK_INTERVAL = 1.0
+STOP_GRACE_S = 2.0  # for the stopped requests' error answers to be sent
 
 
 class DrainingServer(uvicorn.Server):
@@ -66,7 +68,12 @@ class DrainingServer(uvicorn.Server):
         while self.unsent_bytes() and loop.time() < deadline:
             await asyncio.sleep(0.05)
         if ctx.admission.in_flight:
-            log.warning("drain timeout: aborting %d request(s)", ctx.admission.in_flight)
+            # Stop what still runs and tell each client why (a 503 error event or answer), then give
+            # those last bytes a moment to leave before the server closes the connections.
+            log.warning("drain timeout: stopping %d request(s)", ctx.drain_stop.fire())
+            grace = loop.time() + STOP_GRACE_S
+            while (ctx.admission.in_flight or self.unsent_bytes()) and loop.time() < grace:
+                await asyncio.sleep(0.05)
         self.should_exit = True
 
     def unsent_bytes(self) -> int:

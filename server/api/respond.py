@@ -42,11 +42,12 @@ async def respond(
             mark("admitted")
         try:
             generation = await unless_disconnected(
-                request, Generation.start(engine, job.prompt_ids, job.params, job.request_id), deadline)
+                request, Generation.start(engine, job.prompt_ids, job.params, job.request_id), deadline,
+                ctx.drain_stop)
             if mark:
                 mark("first_output")
             if not stream:
-                payload = await unless_disconnected(request, completer(job, generation), deadline)
+                payload = await unless_disconnected(request, completer(job, generation), deadline, ctx.drain_stop)
                 return Response(orjson.dumps(payload), media_type="application/json")
         except ClientDisconnected:
             job.record["disconnected"] = True
@@ -61,7 +62,7 @@ async def respond(
 
         return EventStreamResponse(streamer(job, generation), on_close,
                                    keepalive=ctx.settings.keepalive_interval, deadline=deadline,
-                                   error_frames=error_frames)
+                                   error_frames=error_frames, stop=ctx.drain_stop)
 
 
 def start_timeline(request: Request, job: Any, validated: float) -> None:

@@ -11,8 +11,9 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from server.errors import APIError, Timeout, error_event
+from server.errors import APIError, Timeout, Unavailable, error_event
 from server.ops import metrics
+from server.ops.drain_stop import SHUTTING_DOWN, DrainStop
 
 DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keep-alive\n\n"
@@ -69,15 +70,16 @@ class EventStreamResponse(Response):
     The body is pumped in its own task while this one watches three things: the client going away
     (the pump is cancelled, which aborts the engine request), silence longer than `keepalive` (a comment
     line keeps proxies from closing the connection), and the deadline (the pump is cancelled and the
-    stream ends with a timeout error event and `[DONE]`). `on_close` runs however the response ends,
-    even if the body never started.
+    stream ends with a timeout error event and `[DONE]`). If the server's drain reaches its own
+    deadline first (`stop`), the stream ends the same way with a 503 error event. `on_close` runs
+    however the response ends, even if the body never started.
     """
 
     media_type = MEDIA_TYPE
 
     def __init__(self, body: AsyncIterator[bytes], on_close: Callable[[], Awaitable[None]], *,
                  keepalive: float = 15.0, deadline: float | None = None,
-                 error_frames: Callable[[APIError], bytes] = error_frames) -> None:
+                 error_frames: Callable[[APIError], bytes] = error_frames, stop: DrainStop | None = None) -> None:
         super().__init__(headers=HEADERS, media_type=MEDIA_TYPE)
         self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         self._body = body
@@ -85,6 +87,7 @@ class EventStreamResponse(Response):
         self._keepalive = keepalive
         self._deadline = deadline
         self._error_frames = error_frames
+        self._stop = stop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -114,26 +117,32 @@ class EventStreamResponse(Response):
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         pumping = asyncio.ensure_future(pump())
         listening = asyncio.ensure_future(_wait_disconnect(receive))
-        timed_out = False
+        timed_out = stopped = False
+
+        def stop_now() -> None:
+            nonlocal stopped
+            stopped = pumping.cancel()  # False if the body had already ended
+
         try:
-            while not pumping.done():
-                wake = last_write + self._keepalive
-                if self._deadline is not None:
-                    wake = min(wake, self._deadline)
-                done, _ = await asyncio.wait({pumping, listening}, timeout=max(0.0, wake - loop.time()),
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if listening in done:  # client gone
-                    metrics.STREAM_DISCONNECTS.inc()
-                    await _cancel(pumping)
-                    return "disconnected"
-                if pumping in done:
-                    break
-                if self._deadline is not None and loop.time() >= self._deadline:
-                    timed_out = True
-                    await _cancel(pumping)
-                    break
-                if loop.time() - last_write >= self._keepalive:
-                    await write(KEEPALIVE)
+            with self._stop.during(stop_now) if self._stop else contextlib.nullcontext():
+                while not pumping.done():
+                    wake = last_write + self._keepalive
+                    if self._deadline is not None:
+                        wake = min(wake, self._deadline)
+                    done, _ = await asyncio.wait({pumping, listening}, timeout=max(0.0, wake - loop.time()),
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                    if listening in done:  # client gone
+                        metrics.STREAM_DISCONNECTS.inc()
+                        await _cancel(pumping)
+                        return "disconnected"
+                    if pumping in done:
+                        break
+                    if self._deadline is not None and loop.time() >= self._deadline:
+                        timed_out = True
+                        await _cancel(pumping)
+                        break
+                    if loop.time() - last_write >= self._keepalive:
+                        await write(KEEPALIVE)
             with contextlib.suppress(asyncio.CancelledError):
                 await pumping
         finally:
@@ -141,8 +150,10 @@ class EventStreamResponse(Response):
             await _cancel(pumping)
         if timed_out:
             await write(self._error_frames(Timeout("The request took longer than the server's request timeout.")))
+        elif stopped:
+            await write(self._error_frames(Unavailable(SHUTTING_DOWN)))
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-        return "timed_out" if timed_out else "done"
+        return "timed_out" if timed_out else "stopped" if stopped else "done"
 
 
 async def _cancel(task: asyncio.Future[None]) -> None:

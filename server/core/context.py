@@ -15,6 +15,7 @@ from server.core.sampling import SamplingDefaults
 from server.engine.interface import Engine
 from server.errors import ModelNotFound, Unavailable
 from server.ops.admission import Admission
+from server.ops.drain_stop import SHUTTING_DOWN, DrainStop
 from server.settings import Settings
 
 
@@ -26,6 +27,7 @@ class ServerContext:
     admission: Admission = field(default_factory=lambda: Admission(None))
     model_path: str | None = None  # the checkpoint directory, when local
     draining: bool = False
+    drain_stop: DrainStop = field(default_factory=DrainStop)  # what the drain stops at its deadline
     failed: bool = False  # the engine failed to load or died: the process must exit non-zero
     started: float = field(default_factory=time.time)
     system_fingerprint: str = ""  # set once the engine is loaded (`fingerprint`)
@@ -37,7 +39,7 @@ class ServerContext:
 
     def ready_engine(self) -> Engine:
         if self.draining:
-            raise Unavailable("The server is shutting down; retry on another replica.")
+            raise Unavailable(SHUTTING_DOWN)
         engine = self.engine
         if engine is None:
             raise Unavailable("The model is still loading; retry shortly.")

@@ -8,9 +8,11 @@ from typing import Any
 import httpx
 
 
-async def stream_text(client: httpx.AsyncClient, body: dict[str, Any], started: asyncio.Event) -> str:
-    """POST a streamed chat request, assert 200, set `started` at the first bytes, return all the text."""
-    async with client.stream("POST", "/v1/chat/completions", json=body) as r:
+async def stream_text(client: httpx.AsyncClient, body: dict[str, Any], started: asyncio.Event,
+                      path: str = "/v1/chat/completions") -> str:
+    """POST a streamed request (chat unless `path` says otherwise), assert 200, set `started` at the
+    first bytes, return all the text."""
+    async with client.stream("POST", path, json=body) as r:
         assert r.status_code == 200
         chunks = []
         async for chunk in r.aiter_text():

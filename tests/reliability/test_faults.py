@@ -1,4 +1,5 @@
-"""Faults on the real engine: a storm of disconnects, an engine that dies, a drain signalled to the process group."""
+"""Faults on the real engine: a storm of disconnects, an engine that dies, a drain signalled to the process group,
+a drain that reaches its deadline."""
 
 from __future__ import annotations
 
@@ -128,5 +129,43 @@ def test_drain_answers_503_on_the_open_port_while_a_stream_finishes():
         assert text.endswith("data: [DONE]\n\n") and "event: error" not in text
         assert '"finish_reason":"length"' in text
         assert gw.process.wait(120) == 0
+    finally:
+        stop_gateway(gw)
+
+
+def test_drain_deadline_stops_what_still_runs_with_a_503():
+    """SIGTERM with `--shutdown-timeout 2` while a chat stream, a Responses stream and a chat request that
+    is not streamed are still generating: at the deadline each is stopped and told why instead of losing
+    its connection. The chat stream ends with a 503 `service_unavailable` error event and `[DONE]`, the
+    Responses stream with `response.failed`, the plain request gets a 503 with Retry-After, and the
+    process exits 0."""
+    gw = start_gateway(["--shutdown-timeout", "2"], name="drain-deadline")
+    long = {"max_tokens": 2500, "min_tokens": 2500, "ignore_eos": True}  # 6-25 s here, 3 at once: past 2 s
+    chat = {"messages": MESSAGES, **long, "stream": True}
+    responses = {"input": "hi", "max_output_tokens": 2500, "min_tokens": 2500, "ignore_eos": True, "stream": True}
+
+    async def scenario() -> tuple[httpx.Response, str, str]:
+        async with httpx.AsyncClient(base_url=gw.base_url, timeout=180) as client:
+            plain = asyncio.create_task(client.post("/v1/chat/completions", json={"messages": MESSAGES, **long}))
+            started = [asyncio.Event(), asyncio.Event()]
+            streams = [asyncio.create_task(stream_text(client, chat, started[0])),
+                       asyncio.create_task(stream_text(client, responses, started[1], path="/v1/responses"))]
+            await asyncio.wait_for(asyncio.gather(*(s.wait() for s in started)), 120)
+            assert not plain.done()
+            os.killpg(gw.process.pid, signal.SIGTERM)
+            chat_text, responses_text = await asyncio.gather(*streams)
+            return await plain, chat_text, responses_text
+
+    try:
+        plain, chat_text, responses_text = asyncio.run(scenario())
+        assert plain.status_code == 503 and plain.headers.get("retry-after") == "1", plain.text
+        assert plain.json()["error"]["type"] == "service_unavailable"
+        assert "event: error" in chat_text and '"type":"service_unavailable"' in chat_text, chat_text[-500:]
+        assert '"finish_reason":"length"' not in chat_text
+        assert chat_text.endswith("data: [DONE]\n\n")
+        last = responses_text.strip().split("\n\n")[-1]
+        assert "response.failed" in last and "service_unavailable" in last, last
+        assert gw.process.wait(60) == 0
+        assert "drain timeout: stopping 3 request(s)" in gw.log.read_text(errors="replace")
     finally:
         stop_gateway(gw)
