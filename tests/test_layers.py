@@ -6,7 +6,8 @@
     server.grammar  server.wire  server.engine  server.checkpoints
     server.ops  server.errors  server.settings  metrics, admission, CPU tuning; the error tree; settings
 
-A module may import its own layer or any layer below it, never one above.
+A module may import its own layer or any layer below it, never one above. pydantic stays at the HTTP
+edge: the core takes plain requests (`server.core.requests`), which `server.api.intake` builds.
 """
 
 from __future__ import annotations
@@ -62,3 +63,10 @@ def test_imports_run_down_the_layers():
             if other is not None and other < me:
                 upward.append(f"{path.relative_to(ROOT.parent)} imports {target}")
     assert upward == []
+
+
+def test_the_core_knows_no_wire_types():
+    wired = [f"{path.relative_to(ROOT.parent)} imports {target}"
+             for path in (ROOT / "core").rglob("*.py") for target in imports(path)
+             if target.split(".")[0] == "pydantic" or target.startswith("server.wire")]
+    assert wired == []

@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.api import intake
 from server.api.chat.render import usage
 from server.api.sse import DONE, ChunkFramer, error_frames
 from server.core import prompts
 from server.core.chat import count_tokens
 from server.core.context import ServerContext
 from server.core.generation import Generation
-from server.core.sampling import generation_params, response_format_structured
+from server.core.sampling import generation_params
 from server.engine.interface import Engine, GenerationParams, TokenLogprob
 from server.errors import APIError, InternalError, InvalidRequest
 from server.wire.protocol import CompletionRequest
@@ -61,13 +62,13 @@ async def prepare(req: CompletionRequest, ctx: ServerContext, engine: Engine, re
     if not ids:
         raise InvalidRequest("prompt must not be empty", param="prompt")
     params = generation_params(
-        req,
+        intake.sampling(req),
         prompt_len=len(ids),
         max_model_len=engine.max_model_len,
         defaults=ctx.defaults,
         max_tokens=req.max_tokens,
         logprobs=req.logprobs,
-        structured=response_format_structured(req.response_format),
+        structured=intake.output_format(req.response_format),
     )
     return CompletionJob(
         id=ctx.new_id("cmpl"),

@@ -1,8 +1,9 @@
-"""The chat core: a validated chat request -> rendered LFM2 prompt, sampling, tool-choice grammar -> `ChatJob`.
+"""The chat core: a `ChatRequest` -> rendered LFM2 prompt, sampling, tool-choice grammar -> `ChatJob`.
 
 `prepare` turns the request into a `ChatJob` (all checks that can answer 4xx happen here, before any
-byte is sent). Both API faces build their jobs here (Chat Completions directly, Responses after
-translating its input items into chat messages); each renders the answer in its own wire format
+byte is sent). Both API faces build their jobs here from the plain request their edge converted
+(`server.api.intake`: Chat Completions directly, Responses after translating its input items into
+chat messages); each renders the answer in its own wire format
 (`server.api.chat`, `server.api.responses`). `observe_tool_parse` and `count_tokens` are the one
 metrics path of every face.
 """
@@ -18,10 +19,10 @@ from typing import Any
 import tool_parser
 from server.core import answer, prompts, tool_choice
 from server.core.context import ServerContext
-from server.core.sampling import generation_params, response_format_structured
+from server.core.requests import ChatRequest
+from server.core.sampling import generation_params
 from server.engine.interface import Engine, GenerationParams
 from server.ops import metrics
-from server.wire.protocol import ChatCompletionRequest
 
 log = logging.getLogger(__name__)
 
@@ -65,32 +66,29 @@ class ChatJob:
         return finish_reason(raw, decoder.called_tools and not self.named_choice)
 
 
-async def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine, request_id: str) -> ChatJob:
-    tools = prompts.tool_dicts(req.tools)
+async def prepare(req: ChatRequest, ctx: ServerContext, engine: Engine, request_id: str) -> ChatJob:
     text = prompts.render_chat(
         ctx.settings.chat_template,
         engine.tokenizer,
-        prompts.message_dicts(req.messages),
-        tools,
+        req.messages,
+        req.tools,
         add_generation_prompt=req.add_generation_prompt,
         continue_final_message=req.continue_final_message,
-        template_kwargs=req.chat_template_kwargs,
+        template_kwargs=req.template_kwargs,
     )
     if ctx.settings.log_prompts:  # debug only, and only when asked: prompts are user data
         log.debug("prompt", extra={"request_id": request_id, "prompt": text})
     prompt_ids = await prompts.encode_off_loop(engine.tokenizer, text)
-    structured = (tool_choice.forced_call_structure(req, engine.tokenizer)
-                  or response_format_structured(req.response_format))
     params = generation_params(
-        req,
+        req.sampling,
         prompt_len=len(prompt_ids),
         max_model_len=engine.max_model_len,
         defaults=ctx.defaults,
-        max_tokens=req.output_limit,
-        logprobs=(req.top_logprobs or 0) if req.logprobs else None,
+        max_tokens=req.max_tokens,
+        logprobs=req.top_logprobs if req.logprobs else None,
         # LFM2's tool-call markers are special tokens: keep them so the parser can see the calls.
         skip_special_tokens=not req.tools_on,
-        structured=structured,
+        structured=tool_choice.forced_call_structure(req, engine.tokenizer) or req.output_format,
     )
     params = replace(params, logit_bias=tool_choice.none_choice_bias(req, engine.tokenizer, params.logit_bias))
     return ChatJob(
@@ -100,13 +98,13 @@ async def prepare(req: ChatCompletionRequest, ctx: ServerContext, engine: Engine
         model=ctx.model_name,
         prompt_ids=prompt_ids,
         params=params,
-        tools=tools,
+        tools=req.tools,
         parse_tools=req.tools_on,
         parallel_tool_calls=req.parallel_tool_calls,
         logprobs=req.logprobs,
-        include_usage=bool(req.stream_options and req.stream_options.include_usage),
+        include_usage=req.include_usage,
         max_calls=tool_choice.max_calls(req),
-        named_choice=tool_choice.named_choice(req),
+        named_choice=req.named_choice,
         release_after=ctx.settings.tool_call_release_chars,
         system_fingerprint=ctx.system_fingerprint,
         tokenizer=engine.tokenizer,

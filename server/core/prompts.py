@@ -8,24 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from server.core import lfm2_template
 from server.errors import InvalidRequest
-from server.wire.protocol import Message, Tool
 
 _IM_END = "<|im_end|>\n"
-
-
-def message_dicts(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    return [m.model_dump(exclude_none=True, by_alias=True) for m in messages]
-
-
-def tool_dicts(tools: Sequence[Tool] | None) -> list[dict[str, Any]] | None:
-    return [t.model_dump(exclude_none=True) for t in tools] if tools else None
 
 
 def render_chat(

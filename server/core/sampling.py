@@ -1,4 +1,4 @@
-"""From a validated request to the engine's `GenerationParams`, with LFM2's recommended defaults.
+"""From a request's sampling fields to the engine's `GenerationParams`, with LFM2's recommended defaults.
 
 Liquid recommends temperature 0.3, min_p 0.15 and repetition_penalty 1.05 for LFM2 chat; a request
 that leaves one unset gets the configured default, a request that sets it gets its own value. A request
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from server.core.requests import Sampling
 from server.engine.interface import GenerationParams
 from server.errors import InvalidRequest
-from server.wire.protocol import ResponseFormat, SamplingFields
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,7 @@ class SamplingDefaults:
 
 
 def generation_params(
-    req: SamplingFields,
+    fields: Sampling,
     *,
     prompt_len: int,
     max_model_len: int,
@@ -43,50 +43,31 @@ def generation_params(
             param="messages" if max_tokens is None else "max_tokens",
             code="context_length_exceeded",
         )
-    if req.min_tokens and max_tokens is not None and req.min_tokens > max_tokens:
+    if fields.min_tokens and max_tokens is not None and fields.min_tokens > max_tokens:
         raise InvalidRequest("min_tokens must not exceed max_tokens", param="min_tokens")
     return GenerationParams(
-        n=req.n,
+        n=fields.n,
         max_tokens=max_tokens if max_tokens is not None else min(room, defaults.max_tokens or room),
-        min_tokens=req.min_tokens,
-        temperature=_first(req.temperature, defaults.temperature),
-        top_p=_first(req.top_p, 1.0),
-        top_k=req.top_k if req.top_k not in (None, -1) else 0,
-        min_p=_first(req.min_p, defaults.min_p),
-        presence_penalty=_first(req.presence_penalty, 0.0),
-        frequency_penalty=_first(req.frequency_penalty, 0.0),
-        repetition_penalty=_first(req.repetition_penalty, defaults.repetition_penalty),
-        seed=req.seed,
-        stop=tuple(req.stop_list),
-        stop_token_ids=tuple(req.stop_token_ids or ()),
-        ignore_eos=req.ignore_eos,
+        min_tokens=fields.min_tokens,
+        temperature=_first(fields.temperature, defaults.temperature),
+        top_p=_first(fields.top_p, 1.0),
+        top_k=fields.top_k if fields.top_k not in (None, -1) else 0,
+        min_p=_first(fields.min_p, defaults.min_p),
+        presence_penalty=_first(fields.presence_penalty, 0.0),
+        frequency_penalty=_first(fields.frequency_penalty, 0.0),
+        repetition_penalty=_first(fields.repetition_penalty, defaults.repetition_penalty),
+        seed=fields.seed,
+        stop=fields.stop,
+        stop_token_ids=fields.stop_token_ids,
+        ignore_eos=fields.ignore_eos,
         logprobs=logprobs,
-        skip_special_tokens=_first(req.skip_special_tokens, skip_special_tokens),
-        spaces_between_special_tokens=req.spaces_between_special_tokens,
-        include_stop_str_in_output=req.include_stop_str_in_output,
-        logit_bias=_logit_bias(req.logit_bias),
-        structured=_structured(req) or structured,
-        priority=req.priority,
+        skip_special_tokens=_first(fields.skip_special_tokens, skip_special_tokens),
+        spaces_between_special_tokens=fields.spaces_between_special_tokens,
+        include_stop_str_in_output=fields.include_stop_str_in_output,
+        logit_bias=_logit_bias(fields.logit_bias),
+        structured=fields.structured_outputs or structured,
+        priority=fields.priority,
     )
-
-
-def response_format_structured(fmt: ResponseFormat | None) -> dict[str, Any] | None:
-    """OpenAI `response_format` as vLLM structured-output fields."""
-    if fmt is None or fmt.type == "text":
-        return None
-    if fmt.type == "json_object":
-        return {"json_object": True}
-    schema = fmt.json_schema.schema_ if fmt.json_schema else None
-    if schema is None:
-        raise InvalidRequest("response_format json_schema needs json_schema.schema", param="response_format")
-    return {"json": schema}
-
-
-def _structured(req: SamplingFields) -> dict[str, Any] | None:
-    if req.structured_outputs is None:
-        return None
-    fields = req.structured_outputs.model_dump(by_alias=True, exclude_defaults=True)
-    return fields
 
 
 def _logit_bias(bias: dict[str, float] | None) -> dict[int, float] | None:

@@ -6,7 +6,7 @@
 - `auto` with `parallel_tool_calls: false`: free text, and a block the model opens holds one call and
   ends the answer (unless `response_format` asks for JSON, which then wins).
 - `none`: the start marker is banned (`logit_bias`), so the model cannot open a block; tools stay in
-  the prompt and the parser is off (`ChatCompletionRequest.tools_on`).
+  the prompt and the parser is off (`ChatRequest.tools_on`).
 
 Grammars are cached by the tools' JSON, so an agent sending the same tools every turn builds each
 once; vLLM caches the compiled grammar by its text too.
@@ -18,25 +18,23 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from server.core.requests import ChatRequest
 from server.grammar import tool_grammar
-from server.wire.protocol import ChatCompletionRequest, NamedToolChoice
 
 BANNED = -100.0
 
 
-def forced_call_structure(req: ChatCompletionRequest, tokenizer: Any) -> dict[str, Any] | None:
+def forced_call_structure(req: ChatRequest, tokenizer: Any) -> dict[str, Any] | None:
     """Structured-output fields that force a call, or None when the model chooses freely."""
     if not req.tools_on or req.tools is None:
         return None
-    tools = json.dumps([t.model_dump(exclude_none=True) for t in req.tools])
+    tools = json.dumps(req.tools)
     start, end = marker_ids(tokenizer)
-    choice = req.tool_choice
-    if isinstance(choice, NamedToolChoice):
-        return {"structural_tag": _forced(tools, start, end, choice.function.name, True)}
-    if choice == "required":
+    if req.named_choice:
+        return {"structural_tag": _forced(tools, start, end, req.tool_name, True)}
+    if req.tool_choice == "required":
         return {"structural_tag": _forced(tools, start, end, None, not req.parallel_tool_calls)}
-    free_text = req.response_format is None or req.response_format.type == "text"
-    if not req.parallel_tool_calls and free_text and isinstance(start, int):
+    if not req.parallel_tool_calls and req.output_format is None and isinstance(start, int):
         return {"structural_tag": _at_most_one(tools, start, end)}
     return None
 
@@ -46,17 +44,12 @@ def marker_ids(tokenizer: Any) -> tool_grammar.Markers:
     return _token_id(tokenizer, tool_grammar.TOOL_CALL_START), _token_id(tokenizer, tool_grammar.TOOL_CALL_END)
 
 
-def named_choice(req: ChatCompletionRequest) -> bool:
-    """OpenAI answers a named tool_choice with finish_reason "stop", not "tool_calls"."""
-    return isinstance(req.tool_choice, NamedToolChoice)
-
-
-def max_calls(req: ChatCompletionRequest) -> int | None:
+def max_calls(req: ChatRequest) -> int | None:
     """How many calls the answer may report (None: no limit)."""
-    return 1 if named_choice(req) or not req.parallel_tool_calls else None
+    return 1 if req.named_choice or not req.parallel_tool_calls else None
 
 
-def none_choice_bias(req: ChatCompletionRequest, tokenizer: Any, bias: dict[int, float] | None
+def none_choice_bias(req: ChatRequest, tokenizer: Any, bias: dict[int, float] | None
                      ) -> dict[int, float] | None:
     """`logit_bias` for `tool_choice: "none"` with tools: the call start marker banned, unless the
     request biases that token itself."""

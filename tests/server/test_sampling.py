@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.api import intake
 from server.core.sampling import SamplingDefaults, generation_params
 from server.errors import InvalidRequest
 from server.wire.protocol import ChatCompletionRequest
@@ -12,9 +13,14 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 DEFAULTS = SamplingDefaults(temperature=0.3, min_p=0.15, repetition_penalty=1.05)
 
 
+def chat(**fields):
+    return intake.chat_request(ChatCompletionRequest(messages=MESSAGES, **fields))
+
+
 def params(**fields):
-    req = ChatCompletionRequest(messages=MESSAGES, **fields)
-    return generation_params(req, prompt_len=10, max_model_len=100, defaults=DEFAULTS, max_tokens=req.output_limit)
+    req = chat(**fields)
+    return generation_params(req.sampling, prompt_len=10, max_model_len=100, defaults=DEFAULTS,
+                             max_tokens=req.max_tokens)
 
 
 def test_unset_values_get_lfm2_defaults():
@@ -36,7 +42,7 @@ def test_context_overflow_names_the_limit():
 
 
 def test_structured_outputs_win_over_response_format():
-    req = ChatCompletionRequest(messages=MESSAGES, structured_outputs={"regex": "a+"})
+    req = chat(structured_outputs={"regex": "a+"}).sampling
     p = generation_params(req, prompt_len=1, max_model_len=10, defaults=DEFAULTS, max_tokens=None,
                           structured={"json": {}})
     assert p.structured == {"regex": "a+"}
@@ -44,7 +50,7 @@ def test_structured_outputs_win_over_response_format():
 
 def test_a_configured_default_limit_applies_only_when_the_request_sets_none():
     limited = SamplingDefaults(max_tokens=40)
-    req = ChatCompletionRequest(messages=MESSAGES)
+    req = chat().sampling
     assert generation_params(req, prompt_len=10, max_model_len=100, defaults=limited, max_tokens=None).max_tokens == 40
     assert generation_params(req, prompt_len=80, max_model_len=100, defaults=limited, max_tokens=None).max_tokens == 20
     assert generation_params(req, prompt_len=10, max_model_len=100, defaults=limited, max_tokens=60).max_tokens == 60

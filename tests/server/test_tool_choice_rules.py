@@ -7,7 +7,8 @@ from typing import ClassVar
 
 import pytest
 
-from server.core.tool_choice import forced_call_structure, marker_ids, max_calls, named_choice, none_choice_bias
+from server.api import intake
+from server.core.tool_choice import forced_call_structure, marker_ids, max_calls, none_choice_bias
 from server.wire.protocol import ChatCompletionRequest
 
 TOOLS = [
@@ -30,7 +31,8 @@ class PlainTokenizer(Tokenizer):
 
 
 def request(**fields):
-    return ChatCompletionRequest(messages=[{"role": "user", "content": "hi"}], tools=TOOLS, **fields)
+    return intake.chat_request(ChatCompletionRequest(messages=[{"role": "user", "content": "hi"}], tools=TOOLS,
+                                                     **fields))
 
 
 def tag(req, tokenizer=None):
@@ -64,7 +66,7 @@ def test_auto_is_free_unless_parallel_calls_are_off():
 
 def test_none_and_no_tools_force_nothing():
     assert tag(request(tool_choice="none")) is None
-    no_tools = ChatCompletionRequest(messages=[{"role": "user", "content": "x"}])
+    no_tools = intake.chat_request(ChatCompletionRequest(messages=[{"role": "user", "content": "x"}]))
     assert forced_call_structure(no_tools, Tokenizer()) is None
 
 
@@ -83,7 +85,7 @@ def test_markers_as_text_when_the_vocabulary_lacks_them():
 def test_call_limits_and_named(fields, limit, named):
     req = request(**fields)
     assert max_calls(req) == limit
-    assert named_choice(req) is named
+    assert req.named_choice is named
 
 
 def test_none_bans_the_start_marker():

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from server.api import intake
 from server.api.responses.items import OutputBuilder
 from server.api.responses.store import ResponseStore
 from server.api.responses.translate import Translation, output_messages, translate
@@ -92,7 +93,7 @@ async def prepare(req: ResponsesRequest, ctx: ServerContext, engine: Engine, req
         raise InvalidRequest("This conversation is larger than the whole response store: send store: false "
                              "(and the history in input), or raise LFM2_RESPONSE_STORE_MIB.", param="store",
                              code="response_store_full")
-    job = await chat.prepare(translation.chat, ctx, engine, request_id)
+    job = await chat.prepare(intake.chat_request(translation.chat), ctx, engine, request_id)
     if translation.ignored_tools:
         job.record["ignored_tools"] = sorted(set(translation.ignored_tools))
     return ResponseJob(new_id("resp"), job, translation, history, _echo(req, job), store if keep else None)

@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.api import completions
+from server.api import completions, intake
 from server.api.chat import render as chat_render
 from server.api.chat import stream as chat_stream
 from server.api.deps import Ctx, Record, RequestId
@@ -24,7 +24,7 @@ async def create_chat_completion(body: ChatCompletionRequest, request: Request, 
     ctx.check_model(body.model)
     engine = ctx.ready_engine()
     validated = time.perf_counter()
-    job = await chat.prepare(body, ctx, engine, request_id)
+    job = await chat.prepare(intake.chat_request(body), ctx, engine, request_id)
     job.record = record
     start_timeline(request, job, validated)
     return await respond(request, ctx, engine, job, body.stream, chat_stream.stream, chat_render.complete)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from server.api import intake
 from server.api.deps import Ctx
 from server.core import prompts
 from server.wire.protocol import TokenizeRequest
@@ -21,8 +22,8 @@ async def tokenize(body: TokenizeRequest, ctx: Ctx) -> dict[str, Any]:
         text = prompts.render_chat(
             ctx.settings.chat_template,
             engine.tokenizer,
-            prompts.message_dicts(body.messages),
-            prompts.tool_dicts(body.tools),
+            intake.message_dicts(body.messages),
+            intake.tool_dicts(body.tools),
             add_generation_prompt=body.add_generation_prompt,
             continue_final_message=body.continue_final_message,
             template_kwargs=body.chat_template_kwargs,
