@@ -12,6 +12,7 @@ import httpx
 import psutil
 import pytest
 
+from server.ops import cpu_tuning
 from tests.conftest import start_gateway, stop_gateway
 from tests.reliability.streams import stream_text
 
@@ -82,7 +83,10 @@ def test_drain_answers_503_on_the_open_port_while_a_stream_finishes():
     """SIGTERM to the whole process group (as Ctrl-C, systemd or `kill -- -PGID` send it, so vLLM's
     engine core gets it too): 3 s into the drain a new connection still gets a 503 with Retry-After and
     /ready says 503, while the stream that was running goes on to its last token and `[DONE]`."""
-    gw = start_gateway(["--shutdown-timeout", "90"], name="drain")
+    # The engine decodes on one core, leaving the other to the HTTP side and this test. With both cores
+    # decoding, this 2-core VM runs 4-6 threads at once: a 2 ms curl took up to 10 s there, and in CI
+    # this test's first probe came 16 s after the signal, when the stream and the drain had ended.
+    gw = start_gateway(["--shutdown-timeout", "90"], name="drain", env={cpu_tuning.BIND: "0"})
     # Long enough to still run 3 s into the drain on a fast machine (tiny writes ~100-400 tokens/s here).
     body = {"messages": MESSAGES, "max_tokens": 2500, "min_tokens": 2500, "ignore_eos": True, "stream": True}
 
