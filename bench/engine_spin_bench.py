@@ -1,5 +1,5 @@
 """What vLLM's spinning shared-memory readers cost on a CPU: the gateway with them (`LFM2_ENGINE_SPIN_S=1`,
-vLLM's own 1 s) against the gateway's default (readers spin 20 ms, then sleep until notified;
+vLLM's own 1 s) against the gateway's default (readers nap 20 µs at a time instead of spinning;
 server/engine/vllm_plugin.py).
 
     python bench/engine_spin_bench.py                                   # tiny model, 5 reps
@@ -75,7 +75,7 @@ def main() -> None:
     specs = [ServerSpec("gateway", model_dir, "bench", args.max_model_len, kv_gib=args.kv_gib,
                         env={SPIN_ENV: "1"}, label="spinning"),
              ServerSpec("gateway", model_dir, "bench", args.max_model_len, kv_gib=args.kv_gib,
-                        label="capped")]
+                        label="napping")]
     servers = [Server(spec, out) for spec in specs]
     cells: dict[tuple[str, int], list[dict[str, float]]] = {}
     loads = [uptime()]
@@ -90,9 +90,9 @@ def main() -> None:
             print(f"# rep {rep + 1}/{args.reps} done", flush=True)
         loads.append(uptime())
 
-    header("Engine readers: spinning against capped", f"model {model_dir}; {args.tokens} tokens per stream; "
+    header("Engine readers: spinning against napping", f"model {model_dir}; {args.tokens} tokens per stream; "
            f"{args.reps} alternating repetitions; {args.pause:g} s pause before each cell; spinning: {SPIN_ENV}=1 "
-           "(vLLM's own 1 s), capped: the default, 20 ms", loads=(loads[0], loads[-1]))
+           "(vLLM's own 1 s), napping: the default, 20 µs naps", loads=(loads[0], loads[-1]))
     print("| gateway | batch | decode tokens/s | TTFT ms | largest gap ms | slowest /health ms "
           "| engine CPU ms per token |")
     print("|---|---|---|---|---|---|---|")

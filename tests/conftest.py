@@ -83,6 +83,28 @@ def start_gateway(extra_args: list[str], env: dict[str, str] | None = None, name
     raise RuntimeError(f"gateway not ready after {START_TIMEOUT}s:\n{log.read_text()[-4000:]}")
 
 
+def gateway_timeline(gateway: Gateway, last: int = 30) -> str:
+    """The gateway log's last requests, drain steps and errors, one short line each: what a failure
+    message can carry when CI shows only the end of its output."""
+    import json
+
+    lines = []
+    for raw in (gateway.log.read_text(errors="replace").splitlines() if gateway.log else []):
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            if "Shutting down" in raw or "Error" in raw or "Traceback" in raw:
+                lines.append(raw.strip()[:160])
+            continue
+        when = str(record.get("asctime", ""))[11:]
+        if record.get("message") == "request":
+            lines.append(f"{when} {record.get('method')} {record.get('route')} {record.get('status')} "
+                         f"{record.get('duration_s')} s")
+        elif record.get("levelname") != "DEBUG":
+            lines.append(f"{when} {record.get('levelname')} {str(record.get('message'))[:120]}")
+    return "gateway log:\n" + "\n".join(lines[-last:])
+
+
 def stop_gateway(gateway: Gateway, sig: int = signal.SIGTERM) -> int | None:
     if gateway.process is None:
         return None

@@ -13,8 +13,8 @@ vLLM loads plugins in every process it starts (API server, engine core, workers)
   `_tolerate_cpu_generator_rewind`);
 - the engine core and its workers leave the gateway's process group (`_leave_process_group`), so a
   signal to the group (Ctrl-C) starts the gateway's drain without stopping the engine under it;
-- on CPU, the engine core and its worker spin at most 20 ms while they wait for each other
-  (`_park_idle_shm_readers`).
+- on CPU, the engine core and its worker nap on their wake-up sockets instead of spinning while they
+  wait for each other (`_park_idle_shm_readers`).
 """
 
 from __future__ import annotations
@@ -134,45 +134,60 @@ def _tolerate_cpu_generator_rewind() -> None:
 
 
 SPIN_ENV = "LFM2_ENGINE_SPIN_S"
-CPU_SPIN_S = 0.02
+CPU_SPIN_S = 0.0
+NAP_S = 20e-6
 
 
 def _park_idle_shm_readers() -> None:
-    """On CPU, cap how long vLLM's shared-memory queue readers spin before they sleep on their wake-up
-    socket: `LFM2_ENGINE_SPIN_S` seconds, 0.02 unless set.
+    """On CPU, vLLM's shared-memory queue readers nap instead of spinning while they wait.
 
     The engine core hands each step to its worker process through a shared-memory ring and reads the
-    result back through another. A reader spins (`sched_yield` in a loop) for 1 s after its last read
-    before it sleeps on a zmq notification (`SpinCondition.busy_loop_s`). On a GPU that buys
-    microseconds. On a CPU it keeps a core busy for a second after every request (0.69 s of CPU in
-    the second after a 4-token request, tests/integration/test_engine_rest.py) and, through every long
-    step, beside the worker's OpenMP threads; a second engine on the host whose step starts in that
-    second waits it out (the one-second first output in bench/RESULTS.md). Alone, decode speed and
-    `/health` measured the same either way.
+    result back through another. vLLM's reader spins (`sched_yield` in a loop) for 1 s after its last
+    read before it sleeps on a zmq notification (`SpinCondition.busy_loop_s`). On a GPU that buys
+    microseconds. On a CPU the engine core spins through every decode step whose result comes within a
+    second, so it holds a whole core next to the worker's OpenMP threads, and the processes that share
+    that core get starved: during one 2,500-token stream on 2 cores (worker bound to core 0), a client
+    on core 1 waited 15 s in the run queue for 50 ms of work, and new connections to the gateway were
+    answered seconds late. It also keeps a core busy for a second after every request, and a second
+    engine on the host whose step starts in that second has to wait it out.
 
-    Not 0: the writer's notification socket keeps one message (`SNDHWM=1`) and drops a notification
-    sent within about a millisecond of the one before, so a reader that never spins sleeps until its
-    5 s re-check whenever messages follow each other closely (tested). 20 ms of spinning catches those.
+    Here a reader inside that one-second window sleeps `NAP_S` (20 µs) and checks the ring again; past
+    the window it sleeps on its notification as vLLM does. A sleeping reader is not runnable, so the
+    core goes to whoever needs it. The reader uses about 15% of a core while it waits, not 100%, and
+    a round trip costs about 0.2 ms more. No zmq notification is involved until the window ends, so a
+    lost one cannot cost the 5 s re-check. (The writer's socket keeps one message, `SNDHWM=1`; a
+    notification sent within about a millisecond of the one before is dropped.) bench/RESULTS.md has
+    the measurements: with a core left to the server (vLLM's own binding), decode speed is the same
+    and the engine uses half the CPU per token; with OpenMP on every core of this 2-core VM, tiny's
+    5 ms steps ran 0.86-0.91x at the median, with overlapping spreads.
+
+    `LFM2_ENGINE_SPIN_S` (seconds, 0 unless set) spins that long first: `1` is vLLM's own behaviour
+    (the benchmarks' bare vLLM). GPU builds are left alone.
     """
     import os
+    import time
 
     from vllm.platforms import current_platform
 
     if not current_platform.is_cpu():
         return
     from vllm.distributed.device_communicators import shm_broadcast
+    from vllm.distributed.utils import sched_yield
 
     condition = shm_broadcast.SpinCondition
-    if getattr(condition.wait, "_lfm2_capped", False):
+    if getattr(condition.wait, "_lfm2_napping", False):
         return
-    limit = float(os.environ.get(SPIN_ENV) or CPU_SPIN_S)
+    spin_s = float(os.environ.get(SPIN_ENV) or CPU_SPIN_S)
     wait = condition.wait
 
-    def capped_wait(self: Any, timeout_ms: int | None = None) -> None:
-        # Readers made before this plugin loaded (the worker's) are capped at their first wait.
-        if self.busy_loop_s > limit:
-            self.busy_loop_s = limit
-        wait(self, timeout_ms)
+    def napping_wait(self: Any, timeout_ms: int | None = None) -> None:
+        since_read = time.monotonic() - self.last_read
+        if since_read <= spin_s:
+            sched_yield()  # type: ignore[no-untyped-call]
+        elif since_read <= self.busy_loop_s:  # recently busy: the next message is likely close
+            time.sleep(NAP_S)
+        else:
+            wait(self, timeout_ms)
 
-    capped_wait._lfm2_capped = True  # type: ignore[attr-defined]
-    condition.wait = capped_wait  # type: ignore[method-assign]
+    napping_wait._lfm2_napping = True  # type: ignore[attr-defined]
+    condition.wait = napping_wait  # type: ignore[method-assign]

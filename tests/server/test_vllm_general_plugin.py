@@ -79,11 +79,12 @@ def _echo_reader(handle, replies) -> None:
         replies.put((message, time.process_time()))
 
 
-@pytest.mark.parametrize("spin,parked", [(None, True), ("1", False)])
-def test_engine_queue_readers_sleep_while_idle_on_cpu(monkeypatch, spin, parked):
-    """vLLM's shared-memory queue (engine core <-> worker) readers spin for 1 s after every read; on a CPU
-    that second is taken from the OpenMP threads and the event loop. Capped at 20 ms, an idle reader uses
-    no CPU and every message still arrives at once (a lost wake-up would cost the 5 s recheck)."""
+@pytest.mark.parametrize("spin,napping", [(None, True), ("1", False)])
+def test_engine_queue_readers_nap_instead_of_spinning_on_cpu(monkeypatch, spin, napping):
+    """vLLM's shared-memory queue (engine core <-> worker) readers spin for 1 s after every read, so the
+    engine core spins through every decode step; on a CPU that core is taken from the OpenMP threads,
+    the event loop and the client. Napping, a reader waiting through step-like gaps or idle uses little
+    CPU, and every message still arrives at once (a lost wake-up would cost the 5 s recheck)."""
     import multiprocessing
     import time
 
@@ -91,7 +92,7 @@ def test_engine_queue_readers_sleep_while_idle_on_cpu(monkeypatch, spin, parked)
     from vllm.platforms import current_platform
 
     if not current_platform.is_cpu():
-        pytest.skip("the readers are parked on CPU builds only")
+        pytest.skip("the readers nap on CPU builds only")
     if spin is None:
         monkeypatch.delenv("LFM2_ENGINE_SPIN_S", raising=False)
     else:
@@ -102,13 +103,16 @@ def test_engine_queue_readers_sleep_while_idle_on_cpu(monkeypatch, spin, parked)
     reader.start()
     try:
         writer.wait_until_ready()
-        slowest = 0.0
-        for i in range(60):  # step-like ping-pong: back to back, then around the 20 ms spin
+        writer.enqueue("warm")
+        _, cpu_before = replies.get(timeout=60)
+        started, slowest = time.perf_counter(), 0.0
+        for i in range(60):  # step-like ping-pong: back to back, then gaps as long as decode steps
             time.sleep((0.0, 0.002, 0.015, 0.025, 0.05)[i % 5])
             sent = time.perf_counter()
             writer.enqueue(i)
             assert replies.get(timeout=30)[0] == i
             slowest = max(slowest, time.perf_counter() - sent)
+        busy_wall = time.perf_counter() - started
         writer.enqueue("idle-start")
         _, cpu_at_start = replies.get(timeout=30)
         time.sleep(1.0)
@@ -119,9 +123,11 @@ def test_engine_queue_readers_sleep_while_idle_on_cpu(monkeypatch, spin, parked)
         reader.join(30)
         if reader.is_alive():
             reader.kill()
-    idle_cpu = cpu_at_end - cpu_at_start
+    busy_cpu, idle_cpu = cpu_at_start - cpu_before, cpu_at_end - cpu_at_start
     assert slowest < 2.5  # never the 5 s recheck of a missed notification
-    if parked:
-        assert idle_cpu < 0.25, f"an idle parked reader used {idle_cpu:.2f} s of CPU in 1 s"
+    if napping:
+        assert busy_cpu < 0.4 * busy_wall, f"the reader used {busy_cpu:.2f} s of CPU in {busy_wall:.2f} s of steps"
+        assert idle_cpu < 0.25, f"an idle napping reader used {idle_cpu:.2f} s of CPU in 1 s"
     else:
+        assert busy_cpu > 0.6 * busy_wall, f"the spinning control used only {busy_cpu:.2f} s in {busy_wall:.2f} s"
         assert idle_cpu > 0.3, f"the spinning control used only {idle_cpu:.2f} s of CPU"
