@@ -1,5 +1,5 @@
 """What vLLM's spinning shared-memory readers cost on a CPU: the gateway with them (`LFM2_ENGINE_SPIN_S=1`,
-vLLM's own 1 s) against the gateway's default (readers nap 20 µs at a time instead of spinning;
+vLLM's own 1 s) against the gateway's default (readers nap, 20 µs to 1 ms at a time, instead of spinning;
 server/engine/vllm_plugin.py).
 
     python bench/engine_spin_bench.py                                   # tiny model, 5 reps
@@ -92,7 +92,7 @@ def main() -> None:
 
     header("Engine readers: spinning against napping", f"model {model_dir}; {args.tokens} tokens per stream; "
            f"{args.reps} alternating repetitions; {args.pause:g} s pause before each cell; spinning: {SPIN_ENV}=1 "
-           "(vLLM's own 1 s), napping: the default, 20 µs naps", loads=(loads[0], loads[-1]))
+           "(vLLM's own 1 s), napping: the default, naps of 20 µs to 1 ms", loads=(loads[0], loads[-1]))
     print("| gateway | batch | decode tokens/s | TTFT ms | largest gap ms | slowest /health ms "
           "| engine CPU ms per token |")
     print("|---|---|---|---|---|---|---|")

@@ -135,7 +135,9 @@ def _tolerate_cpu_generator_rewind() -> None:
 
 SPIN_ENV = "LFM2_ENGINE_SPIN_S"
 CPU_SPIN_S = 0.0
-NAP_S = 20e-6
+NAP_S = 20e-6  # the first naps after a read
+MAX_NAP_S = 1e-3
+NAP_SHARE = 0.02  # a nap is at most this share of the wait so far
 
 
 def _park_idle_shm_readers() -> None:
@@ -147,19 +149,20 @@ def _park_idle_shm_readers() -> None:
     microseconds. On a CPU the engine core spins through every decode step whose result comes within a
     second, so it holds a whole core next to the worker's OpenMP threads, and the processes that share
     that core get starved: during one 2,500-token stream on 2 cores (worker bound to core 0), a client
-    on core 1 waited 15 s in the run queue for 50 ms of work, and new connections to the gateway were
+    on core 1 waited 15 s in the run queue for 40 ms of work, and new connections to the gateway were
     answered seconds late. It also keeps a core busy for a second after every request, and a second
     engine on the host whose step starts in that second has to wait it out.
 
-    Here a reader inside that one-second window sleeps `NAP_S` (20 µs) and checks the ring again; past
-    the window it sleeps on its notification as vLLM does. A sleeping reader is not runnable, so the
-    core goes to whoever needs it. The reader uses about 15% of a core while it waits, not 100%, and
-    a round trip costs about 0.2 ms more. No zmq notification is involved until the window ends, so a
-    lost one cannot cost the 5 s re-check. (The writer's socket keeps one message, `SNDHWM=1`; a
-    notification sent within about a millisecond of the one before is dropped.) bench/RESULTS.md has
-    the measurements: with a core left to the server (vLLM's own binding), decode speed is the same
-    and the engine uses half the CPU per token; with OpenMP on every core of this 2-core VM, tiny's
-    5 ms steps ran 0.86-0.91x at the median, with overlapping spreads.
+    Here a reader inside that one-second window naps and checks the ring again; past the window it
+    sleeps on its notification as vLLM does. A napping reader is not runnable, so the core goes to
+    whoever needs it. The nap grows with the wait: 20 µs (`NAP_S`) just after a read, then 2% of the
+    time waited so far (`NAP_SHARE`), at most 1 ms (`MAX_NAP_S`). So a result is read late by at most
+    about 2% of the time it took. Measured with a process echoing messages back, steps 5 ms apart:
+    11% of a core instead of 100%, and a round trip 0.2 ms slower. Steps 100 ms apart: 5% of a core,
+    and 1.2 ms slower (the VM oversleeps its 1 ms naps). No zmq notification is involved until the
+    window ends, so a lost one cannot cost the 5 s re-check. (The writer's socket keeps one message,
+    `SNDHWM=1`; a notification sent within about a millisecond of the one before is dropped.)
+    bench/RESULTS.md has the decode figures.
 
     `LFM2_ENGINE_SPIN_S` (seconds, 0 unless set) spins that long first: `1` is vLLM's own behaviour
     (the benchmarks' bare vLLM). GPU builds are left alone.
@@ -185,7 +188,7 @@ def _park_idle_shm_readers() -> None:
         if since_read <= spin_s:
             sched_yield()  # type: ignore[no-untyped-call]
         elif since_read <= self.busy_loop_s:  # recently busy: the next message is likely close
-            time.sleep(NAP_S)
+            time.sleep(min(MAX_NAP_S, max(NAP_S, since_read * NAP_SHARE)))
         else:
             wait(self, timeout_ms)
 
