@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import openai
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,8 +88,6 @@ def start_gateway(extra_args: list[str], env: dict[str, str] | None = None, name
 def gateway_timeline(gateway: Gateway, last: int = 30) -> str:
     """The gateway log's last requests, drain steps and errors, one short line each: what a failure
     message can carry when CI shows only the end of its output."""
-    import json
-
     lines = []
     for raw in (gateway.log.read_text(errors="replace").splitlines() if gateway.log else []):
         try:
@@ -103,6 +103,14 @@ def gateway_timeline(gateway: Gateway, last: int = 30) -> str:
         elif record.get("levelname") != "DEBUG":
             lines.append(f"{when} {record.get('levelname')} {str(record.get('message'))[:120]}")
     return "gateway log:\n" + "\n".join(lines[-last:])
+
+
+def engine_core_processes(gateway: Gateway) -> list[psutil.Process]:
+    """vLLM's engine core under a running gateway: its process title is `VLLM::EngineCore`, its name
+    (15 characters) `VLLM::EngineCor`."""
+    assert gateway.process is not None
+    return [p for p in psutil.Process(gateway.process.pid).children(recursive=True)
+            if "EngineCore" in " ".join(p.cmdline()) or "EngineCor" in p.name()]
 
 
 def stop_gateway(gateway: Gateway, sig: int = signal.SIGTERM) -> int | None:

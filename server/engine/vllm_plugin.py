@@ -13,8 +13,8 @@ vLLM loads plugins in every process it starts (API server, engine core, workers)
   `_tolerate_cpu_generator_rewind`);
 - the engine core and its workers leave the gateway's process group (`_leave_process_group`), so a
   signal to the group (Ctrl-C) starts the gateway's drain without stopping the engine under it;
-- on CPU, the engine core and its worker nap on their wake-up sockets instead of spinning while they
-  wait for each other (`_park_idle_shm_readers`).
+- on CPU, the engine core and its worker nap instead of spinning while they wait for each other
+  (`_park_idle_shm_readers`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from server.ops import cpu_tuning
-from tests.conftest import start_gateway, stop_gateway
+from tests.conftest import engine_core_processes, start_gateway, stop_gateway
 
 pytestmark = pytest.mark.engine
 
@@ -49,9 +49,8 @@ def test_engine_core_rests_while_its_worker_decodes():
         pytest.skip("the readers nap on CPU builds only")
     gw = start_gateway([], name="rest", env={cpu_tuning.BIND: "0"})
     try:
-        engine_core = [p for p in psutil.Process(gw.process.pid).children(recursive=True)
-                       if "EngineCor" in p.name()]
-        assert len(engine_core) == 1, [p.name() for p in psutil.Process(gw.process.pid).children(recursive=True)]
+        engine_core = engine_core_processes(gw)
+        assert len(engine_core) == 1, engine_core
         first_bytes = threading.Event()
         body = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 3000, "min_tokens": 3000,
                 "ignore_eos": True, "stream": True}

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from server.ops import cpu_tuning
-from tests.conftest import gateway_timeline, start_gateway, stop_gateway
+from tests.conftest import engine_core_processes, gateway_timeline, start_gateway, stop_gateway
 from tests.reliability.streams import stream_text
 
 pytestmark = pytest.mark.engine
@@ -58,8 +58,7 @@ def test_disconnect_storm_leaves_nothing_running(gateway):
 def test_engine_death_fails_health_and_exits_non_zero():
     gw = start_gateway([], name="doomed")
     try:
-        engine_core = [p for p in psutil.Process(gw.process.pid).children(recursive=True)
-                       if "EngineCore" in " ".join(p.cmdline()) or "EngineCore" in p.name()]
+        engine_core = engine_core_processes(gw)
         if not engine_core:  # the engine core's process title is set by vLLM; fall back to any child
             engine_core = psutil.Process(gw.process.pid).children(recursive=True)
         for p in engine_core:
@@ -84,7 +83,7 @@ def test_drain_answers_503_on_the_open_port_while_a_stream_finishes():
     engine core gets it too): 3 s into the drain a new connection still gets a 503 with Retry-After and
     /ready says 503, while the stream that was running goes on to its last token and `[DONE]`."""
     # The engine decodes on one core, leaving the other to the HTTP side and this test. With OpenMP on
-    # both cores of this 2-core VM, a client that needs 50 ms of CPU can wait over a second for it.
+    # both cores of this 2-core VM, a client that needs 40 ms of CPU can wait over a second for it.
     gw = start_gateway(["--shutdown-timeout", "90"], name="drain", env={cpu_tuning.BIND: "0"})
     # Long enough to still run 3 s into the drain on a fast machine (tiny writes ~100-400 tokens/s here).
     body = {"messages": MESSAGES, "max_tokens": 2500, "min_tokens": 2500, "ignore_eos": True, "stream": True}
